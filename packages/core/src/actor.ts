@@ -1,0 +1,89 @@
+/**
+ * One actor hosted by the runner, and its lifecycle state machine.
+ *
+ *   starting ──start resolved──► running ──stop──► stopping ──onActorStop done──► stopped
+ *       └──────────start failed / stop while starting (after start settles)──────────┘
+ *
+ * Transitions happen only through {@link ActorRecord.markRunning}, {@link ActorRecord.markStopping} and
+ * {@link ActorRecord.markStopped}, which refuse to go backwards.
+ *
+ * @module
+ */
+import type { ActorConfig, ActorInfo, ActorState, StopReason } from "./types.ts";
+
+/** The intent an actor sent to the engine, which decides how its stop is reported. */
+export type ActorIntent = "sleep" | "destroy" | null;
+
+const RANK: Record<ActorState, number> = { starting: 0, running: 1, stopping: 2, stopped: 3 };
+
+/** Internal record of an actor; exposed read-only as {@link ActorInfo}. */
+export class ActorRecord implements ActorInfo {
+	/** Actor id. */
+	readonly actorId: string;
+	/** Allocation generation. */
+	readonly generation: number;
+	/** Start configuration. */
+	readonly config: ActorConfig;
+	/** Intent last sent for this actor. */
+	intent: ActorIntent = null;
+	/** Why the actor is stopping, once it is. */
+	stopReason: StopReason | undefined;
+	/** Settles when the start finished (resolves) or failed (rejects; the rejection is always observed). */
+	readonly started: Promise<void>;
+	/** Set once a stop has begun; every later stop request returns it. */
+	stopping: Promise<void> | undefined;
+	#state: ActorState = "starting";
+	readonly #abort = new AbortController();
+	#resolveStarted!: () => void;
+	#rejectStarted!: (error: unknown) => void;
+
+	/** Creates a record in the `starting` state. */
+	constructor(actorId: string, generation: number, config: ActorConfig) {
+		this.actorId = actorId;
+		this.generation = generation;
+		this.config = config;
+		this.started = new Promise<void>((resolve, reject) => {
+			this.#resolveStarted = resolve;
+			this.#rejectStarted = reject;
+		});
+		this.started.catch(() => {});
+	}
+
+	/** Current state. */
+	get state(): ActorState {
+		return this.#state;
+	}
+
+	/** Aborted when the actor begins to stop. */
+	get signal(): AbortSignal {
+		return this.#abort.signal;
+	}
+
+	/** starting → running. Returns false if the actor has already moved on. */
+	markRunning(): boolean {
+		if (this.#state !== "starting") return false;
+		this.#state = "running";
+		this.#resolveStarted();
+		return true;
+	}
+
+	/** Records that the start failed (the state moves on through {@link markStopping}). */
+	failStart(error: unknown): void {
+		this.#rejectStarted(error);
+	}
+
+	/** → stopping, aborting {@link signal}. Returns false if already stopping or stopped. */
+	markStopping(reason: StopReason): boolean {
+		if (RANK[this.#state] >= RANK.stopping) return false;
+		this.#state = "stopping";
+		this.stopReason = reason;
+		this.#rejectStarted(new Error(`actor ${this.actorId} stopped before it started (${reason})`));
+		this.#abort.abort(reason);
+		return true;
+	}
+
+	/** stopping → stopped. */
+	markStopped(): void {
+		this.#state = "stopped";
+	}
+}

@@ -1,0 +1,135 @@
+/**
+ * Restoring hibernatable sockets when their actor starts again (after sleep, a crash, or on another runner).
+ *
+ * The engine lists the requests it kept open in the start command; the store holds what the runner persisted.
+ *   listed and stored   → restored: already open, no `open` event, replays at or below the stored index dropped
+ *   listed, not stored  → closed at the gateway (1000 `ws.meta_not_found_during_restore`)
+ *   stored, not listed  → the app gets the socket and then a `close` event (1000 `ws.stale_metadata`), and the entry
+ *                         is removed, so app state is cleaned
+ *
+ * @module
+ */
+import type { ActorRecord } from "../actor.ts";
+import { fromHex } from "../bytes.ts";
+import { describeError, RunnerError } from "../errors.ts";
+import { requestKey } from "../tunnel/ids.ts";
+import { tunnelSocketControl } from "../tunnel/socket.ts";
+import type { TunnelCore } from "../tunnel/tunnel.ts";
+import { newChannel, type WebSocketMetrics, type WsChannel } from "../tunnel/ws-channel.ts";
+import type { HibernationStore, StoredSocket } from "./store.ts";
+
+/** What restoring needs from the WebSocket router. */
+export interface RestoreHost {
+	readonly core: TunnelCore;
+	readonly metrics: WebSocketMetrics;
+	store(): HibernationStore | undefined;
+	register(channel: WsChannel): void;
+	attach(channel: WsChannel, request: Request, restored: boolean): Promise<boolean>;
+	refuse(channel: WsChannel, code: number, reason: string): void;
+	opened(channel: WsChannel, dispatchOpen: boolean): void;
+}
+
+type Listed = { gatewayId: ArrayBuffer; requestId: ArrayBuffer };
+
+/** Restores sockets for starting actors. */
+export class Restorer {
+	readonly #host: RestoreHost;
+	readonly #expected = new WeakMap<ActorRecord, readonly Listed[]>();
+
+	/** Creates the restorer. */
+	constructor(host: RestoreHost) {
+		this.#host = host;
+	}
+
+	/** Remembers the gateway's list for a starting actor. */
+	expect(actor: ActorRecord, requests: readonly Listed[]): void {
+		if (requests.length > 0) this.#expected.set(actor, requests);
+	}
+
+	/** Restores, refuses and cleans up as described above. Never throws. */
+	async restore(actor: ActorRecord): Promise<void> {
+		const { core } = this.#host;
+		const listed = this.#expected.get(actor) ?? [];
+		this.#expected.delete(actor);
+		const options = core.host.config.options;
+		const store = options.websocket && options.canHibernate ? this.#host.store() : undefined;
+		let stored: StoredSocket[] = [];
+		if (store) {
+			try {
+				stored = await store.load(actor.actorId);
+			} catch (error) {
+				core.host.onError(
+					new RunnerError(
+						"HIBERNATION_ERROR",
+						`loading stored sockets of actor ${actor.actorId} failed: ${describeError(error)}`,
+						{ cause: error },
+					),
+					"hibernation",
+					actor.actorId,
+				);
+			}
+		}
+		const byKey = new Map(stored.map((s) => [s.gatewayId + s.requestId, s]));
+		const work: Promise<void>[] = [];
+		for (const { gatewayId, requestId } of listed) {
+			const key = requestKey(gatewayId, requestId);
+			const entry = byKey.get(key);
+			byKey.delete(key);
+			const channel = newChannel(key, actor, actor.actorId, gatewayId, requestId, entry?.index ?? 0);
+			if (!entry) this.#host.refuse(channel, 1000, "ws.meta_not_found_during_restore");
+			else work.push(this.#restoreOne(channel, entry));
+		}
+		for (const entry of byKey.values()) work.push(this.#cleanStale(actor, entry, store!));
+		await Promise.all(work);
+	}
+
+	async #restoreOne(channel: WsChannel, entry: StoredSocket): Promise<void> {
+		channel.hibernatable = true;
+		channel.restored = true;
+		this.#host.register(channel);
+		if (!(await this.#host.attach(channel, storedRequest(entry), true))) return;
+		this.#host.metrics.restored++;
+		this.#host.opened(channel, false);
+	}
+
+	async #cleanStale(actor: ActorRecord, entry: StoredSocket, store: HibernationStore): Promise<void> {
+		const { core } = this.#host;
+		const channel = newChannel(
+			entry.gatewayId + entry.requestId,
+			actor,
+			actor.actorId,
+			fromHex(entry.gatewayId).buffer as ArrayBuffer,
+			fromHex(entry.requestId).buffer as ArrayBuffer,
+			entry.index,
+		);
+		channel.hibernatable = true;
+		channel.restored = true;
+		try {
+			if (await this.#host.attach(channel, storedRequest(entry), true)) {
+				tunnelSocketControl().closed(channel.socket!, 1000, "ws.stale_metadata", false);
+			}
+			await store.remove(actor.actorId, entry.gatewayId, entry.requestId);
+		} catch (error) {
+			core.host.onError(
+				new RunnerError("HIBERNATION_ERROR", `cleaning a stale socket failed: ${describeError(error)}`, {
+					cause: error,
+				}),
+				"hibernation",
+				actor.actorId,
+			);
+		}
+	}
+}
+
+function storedRequest(entry: StoredSocket): Request {
+	const path = entry.path.startsWith("/") ? entry.path : `/${entry.path}`;
+	const headers = new Headers();
+	for (const [name, value] of Object.entries(entry.headers)) {
+		try {
+			headers.append(name, value);
+		} catch {
+			// A header the Fetch API refuses is left out of the rebuilt request.
+		}
+	}
+	return new Request(`http://actor${path}`, { headers });
+}

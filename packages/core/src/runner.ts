@@ -1,0 +1,570 @@
+/**
+ * `Runner`: the facade that wires the connection, actors, commands, events, KV and tunnel together.
+ *
+ * @module
+ */
+import {
+	encodeToServerlessServer,
+	type ToClient,
+	type ToClientInit,
+	type ToServer,
+} from "@rivetkit/engine-runner-protocol";
+import type { ActorRecord } from "./actor.ts";
+import { Actors } from "./actors.ts";
+import { toBase64 } from "./bytes.ts";
+import { CommandHandler } from "./commands.ts";
+import { type ResolvedConfig, type RunnerOptions, resolveConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
+import {
+	ActorNotFoundError,
+	ConnectionLostError,
+	describeError,
+	InvalidArgumentError,
+	isRunnerError,
+	RunnerError,
+	RunnerShutdownError,
+} from "./errors.ts";
+import { EventLog } from "./events.ts";
+import { type KvCallOptions, KvClient, type KvEntry, type KvListOptions } from "./kv.ts";
+import type { Cancel, Logger } from "./platform.ts";
+import { runShutdown } from "./shutdown.ts";
+import { Tunnel } from "./tunnel/tunnel.ts";
+import type { WebSocketMetrics } from "./tunnel/ws-channel.ts";
+import type { ActorInfo, EngineThresholds, ErrorContext, ShutdownOptions } from "./types.ts";
+import { PROTOCOL_VERSION } from "./url.ts";
+
+/** Options of {@link Runner.start}. */
+export interface StartOptions {
+	/** Aborting it starts a drain (`shutdown()`), e.g. from a process signal. */
+	signal?: AbortSignal;
+}
+
+/**
+ * A runner: one connection to the engine hosting many actors. Create it, `await start()`, and call `shutdown()` when
+ * done. Adapter packages (`@x/runner-node`, …) export a subclass with the host's defaults filled in.
+ */
+export class Runner {
+	readonly #config: ResolvedConfig;
+	readonly #log: Logger;
+	readonly #connection: Connection;
+	readonly #actors: Actors;
+	readonly #commands: CommandHandler;
+	readonly #events: EventLog;
+	readonly #kv: KvClient;
+	readonly #tunnel: Tunnel;
+	#runnerId: string | undefined;
+	#thresholds: EngineThresholds | undefined;
+	#started = false;
+	#draining = false;
+	#shutdown: Promise<void> | undefined;
+	#lostTimer: Cancel | undefined;
+	#escalate: (() => void) | undefined;
+	#shutdownWaiters: Array<() => void> = [];
+	#firstConnect: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+
+	/** Validates the options; throws {@link InvalidArgumentError} naming a bad one. Connects only on `start()`. */
+	constructor(options: RunnerOptions) {
+		this.#config = resolveConfig(options);
+		const config = this.#config;
+		const { clock } = config.platform;
+		this.#log = config.platform.logger.child({ runner: config.runnerName });
+		const send = (message: ToServer): boolean => this.#connection.send(message);
+		this.#kv = new KvClient({
+			send,
+			clock,
+			timeoutMs: config.kvTimeoutMs,
+			maxPending: config.limits.maxPendingKvRequests,
+			assertActor: (actorId) => {
+				if (this.#shutdown && !this.#actors.get(actorId)) throw new RunnerShutdownError();
+				if (!this.#actors.get(actorId)) throw new ActorNotFoundError(actorId);
+			},
+		});
+		this.#events = new EventLog({
+			send,
+			barrier: (actorId) => this.#kv.barrier(actorId),
+			onError: (error, actorId) => this.#report(error, { stage: "event", actorId }),
+			maxHistory: config.limits.maxEventHistory,
+			resendChunk: config.limits.eventResendChunk,
+		});
+		this.#tunnel = new Tunnel({
+			config,
+			runner: this,
+			log: this.#log,
+			send,
+			getActor: (actorId) => this.#actors.get(actorId),
+			onError: (error, stage, actorId) => this.#report(error, actorId ? { stage, actorId } : { stage }),
+		});
+		this.#actors = new Actors({
+			clock,
+			log: this.#log,
+			startTimeoutMs: config.actorStartTimeoutMs,
+			stopTimeoutMs: config.actorStopTimeoutMs,
+			startContext: (actor) => ({
+				actorId: actor.actorId,
+				generation: actor.generation,
+				config: actor.config,
+				get state() {
+					return actor.state;
+				},
+				signal: actor.signal,
+				runner: this,
+			}),
+			stopContext: (actor, reason) => ({
+				actorId: actor.actorId,
+				generation: actor.generation,
+				reason,
+				runner: this,
+			}),
+			onActorStart: (context) => options.onActorStart(context),
+			...(options.onActorStop ? { onActorStop: (context) => options.onActorStop!(context) } : {}),
+			recordEvent: (actor, event) => void this.#events.record(actor.actorId, actor.generation, event),
+			closeEvents: (actor) => this.#events.close(actor.actorId, actor.generation),
+			isDraining: () => this.#draining,
+			onError: (error, stage, actorId) => this.#report(error, { stage, actorId }),
+			hooks: this.#tunnel.lifecycleHooks(),
+		});
+		this.#commands = new CommandHandler({
+			actors: this.#actors,
+			log: this.#log,
+			send,
+			maxTombstones: config.limits.maxCommandTombstones,
+			onRegistered: (actor, command) => this.#tunnel.registerActor(actor, command.hibernatingRequests),
+		});
+		this.#connection = new Connection(
+			config,
+			{
+				init: () => this.#initMessage(),
+				onReady: (init, reconnected) => this.#onReady(init, reconnected),
+				onMessage: (message) => this.#onMessage(message),
+				onClosed: (code, reason, evicted) => this.#onClosed(code, reason, evicted),
+				onError: (error) => this.#report(error, { stage: "connection" }),
+			},
+			this.#log,
+		);
+	}
+
+	/** Runner pool name. */
+	get runnerName(): string {
+		return this.#config.runnerName;
+	}
+
+	/** Id the engine gave this runner; undefined before the first handshake. */
+	get runnerId(): string | undefined {
+		return this.#runnerId;
+	}
+
+	/** Thresholds announced by the engine at the last handshake. */
+	get thresholds(): EngineThresholds | undefined {
+		return this.#thresholds;
+	}
+
+	/** Whether the engine connection is up and the handshake done. */
+	get connected(): boolean {
+		return this.#connection.ready;
+	}
+
+	/** The actors hosted now, by id (read-only views). */
+	get actors(): ReadonlyMap<string, ActorInfo> {
+		return this.#actors.map;
+	}
+
+	/** Counters of tunnelled WebSockets (open, hibernatable, restored, replayed, dropped duplicates, gaps). */
+	get webSocketMetrics(): Readonly<WebSocketMetrics> {
+		return { ...this.#tunnel.metrics };
+	}
+
+	/** Connects to the engine. Resolves after the first successful handshake; keeps retrying until then. */
+	start(options: StartOptions = {}): Promise<void> {
+		if (this.#shutdown)
+			return Promise.reject(new RunnerShutdownError("runner was shut down; create a new one"));
+		if (this.#started)
+			return Promise.reject(new RunnerError("ALREADY_STARTED", "start() was already called"));
+		this.#started = true;
+		const { signal } = options;
+		if (signal) {
+			if (signal.aborted) return this.shutdown().then(() => Promise.reject(new RunnerShutdownError()));
+			signal.addEventListener("abort", () => void this.shutdown(), { once: true });
+		}
+		const ready = new Promise<void>((resolve, reject) => {
+			this.#firstConnect = { resolve, reject };
+		});
+		this.#connection.start();
+		return ready;
+	}
+
+	/**
+	 * Shuts down (see {@link ShutdownOptions}). Idempotent: every call returns the same promise, which resolves after
+	 * `onShutdown` has run.
+	 */
+	shutdown(options: ShutdownOptions = {}): Promise<void> {
+		if (options.mode !== undefined && options.mode !== "drain" && options.mode !== "immediate") {
+			return Promise.reject(new InvalidArgumentError("mode", `must be "drain" or "immediate"`));
+		}
+		if (this.#shutdown) {
+			if (options.mode === "immediate") this.#escalate?.();
+			return this.#shutdown;
+		}
+		this.#shutdown = this.#runShutdown(options);
+		const waiters = this.#shutdownWaiters;
+		this.#shutdownWaiters = [];
+		for (const waiter of waiters) waiter();
+		return this.#shutdown;
+	}
+
+	/** Settles when a shutdown (started by anyone) has completed; never rejects. */
+	shutdownComplete(): Promise<void> {
+		return new Promise<void>((resolve) => {
+			const check = (): void => {
+				if (this.#shutdown) void this.#shutdown.then(resolve, resolve);
+				else this.#shutdownWaiters.push(check);
+			};
+			check();
+		});
+	}
+
+	/** Asks the engine to put the actor to sleep; it keeps its KV and alarm and wakes on demand. */
+	sleepActor(actorId: string, generation?: number): void {
+		const actor = this.#requireActor(actorId, generation);
+		actor.intent = "sleep";
+		this.#events.record(actor.actorId, actor.generation, {
+			tag: "EventActorIntent",
+			val: { intent: { tag: "ActorIntentSleep", val: null } },
+		});
+	}
+
+	/** Asks the engine to stop the actor for good: it is destroyed, its KV deleted. */
+	stopActor(actorId: string, generation?: number): void {
+		const actor = this.#requireActor(actorId, generation);
+		actor.intent = "destroy";
+		this.#events.record(actor.actorId, actor.generation, {
+			tag: "EventActorIntent",
+			val: { intent: { tag: "ActorIntentStop", val: null } },
+		});
+	}
+
+	/** Same as {@link stopActor}. */
+	destroyActor(actorId: string, generation?: number): void {
+		this.stopActor(actorId, generation);
+	}
+
+	/** Stops the actor here and now, without asking the engine; its crash policy then applies. */
+	forceStopActor(actorId: string, generation?: number): Promise<void> {
+		return this.#actors.stop(this.#requireActor(actorId, generation), "forced");
+	}
+
+	/** The hosted actor, or undefined (also when `generation` is given and differs). */
+	getActor(actorId: string, generation?: number): ActorInfo | undefined {
+		return this.#actors.get(actorId, generation);
+	}
+
+	/** Whether the actor is hosted here. */
+	hasActor(actorId: string, generation?: number): boolean {
+		return this.#actors.get(actorId, generation) !== undefined;
+	}
+
+	/** Waits until the hosted actor has started; rejects if it is unknown or its start fails. */
+	async getAndWaitForActor(actorId: string, generation?: number): Promise<ActorInfo> {
+		const actor = this.#requireActor(actorId, generation);
+		await actor.started;
+		return actor;
+	}
+
+	/** Sets (epoch ms) or clears (`null`) the actor's alarm; a sleeping actor is woken when it is due. */
+	setAlarm(actorId: string, timestamp: number | Date | null, generation?: number): void {
+		const ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
+		if (ms !== null && (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)) {
+			throw new InvalidArgumentError(
+				"timestamp",
+				`must be epoch milliseconds (≥ 0), a Date or null, got ${String(timestamp)}`,
+			);
+		}
+		const actor = this.#requireActor(actorId, generation);
+		const alarmTs = ms === null ? null : BigInt(Math.floor(ms));
+		this.#events.record(actor.actorId, actor.generation, { tag: "EventActorSetAlarm", val: { alarmTs } });
+	}
+
+	/** Clears the actor's alarm. */
+	clearAlarm(actorId: string, generation?: number): void {
+		this.setAlarm(actorId, null, generation);
+	}
+
+	/** Values for `keys` in the same order; `null` where missing. */
+	kvGet(actorId: string, keys: Uint8Array[], options?: KvCallOptions): Promise<(Uint8Array | null)[]> {
+		return this.#kv.get(actorId, keys, options);
+	}
+
+	/** Every entry of the actor's store, in key order. */
+	kvListAll(actorId: string, options?: KvListOptions): Promise<KvEntry[]> {
+		return this.#kv.listAll(actorId, options);
+	}
+
+	/** Entries with `start ≤ key ≤ end`, or `< end` when `exclusive`. */
+	kvListRange(
+		actorId: string,
+		start: Uint8Array,
+		end: Uint8Array,
+		exclusive?: boolean,
+		options?: KvListOptions,
+	): Promise<KvEntry[]> {
+		return this.#kv.listRange(actorId, start, end, exclusive, options);
+	}
+
+	/** Entries whose key starts with `prefix`. */
+	kvListPrefix(actorId: string, prefix: Uint8Array, options?: KvListOptions): Promise<KvEntry[]> {
+		return this.#kv.listPrefix(actorId, prefix, options);
+	}
+
+	/** Writes entries atomically (≤ 128 entries, keys ≤ 2046 bytes, values ≤ 128 KiB, ≤ 976 KiB in all). */
+	kvPut(actorId: string, entries: KvEntry[], options?: KvCallOptions): Promise<void> {
+		return this.#kv.put(actorId, entries, options);
+	}
+
+	/** Deletes keys. */
+	kvDelete(actorId: string, keys: Uint8Array[], options?: KvCallOptions): Promise<void> {
+		return this.#kv.delete(actorId, keys, options);
+	}
+
+	/** Deletes keys with `start ≤ key < end`. */
+	kvDeleteRange(actorId: string, start: Uint8Array, end: Uint8Array, options?: KvCallOptions): Promise<void> {
+		return this.#kv.deleteRange(actorId, start, end, options);
+	}
+
+	/** Deletes the actor's whole store. */
+	kvDrop(actorId: string, options?: KvCallOptions): Promise<void> {
+		return this.#kv.drop(actorId, options);
+	}
+
+	/**
+	 * The packet a serverless endpoint streams to the engine: base64 of a u16 little-endian protocol version followed
+	 * by `ToServerlessServerInit`. Undefined before the first handshake.
+	 */
+	getServerlessInitPacket(): string | undefined {
+		if (!this.#runnerId) return undefined;
+		const body = encodeToServerlessServer({
+			tag: "ToServerlessServerInit",
+			val: { runnerId: this.#runnerId, runnerProtocolVersion: PROTOCOL_VERSION },
+		});
+		const packet = new Uint8Array(body.length + 2);
+		packet[0] = PROTOCOL_VERSION & 0xff;
+		packet[1] = PROTOCOL_VERSION >> 8;
+		packet.set(body, 2);
+		return toBase64(packet);
+	}
+
+	/** A description without secrets. */
+	toString(): string {
+		return `Runner(${this.#config.runnerName}, ${this.#config.endpoint.origin}, ${this.#runnerId ?? "not connected"})`;
+	}
+
+	/** JSON form without secrets. */
+	toJSON(): Record<string, unknown> {
+		return {
+			runnerName: this.#config.runnerName,
+			endpoint: this.#config.endpoint.origin,
+			runnerId: this.#runnerId,
+			actors: this.#actors.size,
+		};
+	}
+
+	#requireActor(actorId: string, generation?: number): ActorRecord {
+		if (typeof actorId !== "string" || actorId.length === 0)
+			throw new InvalidArgumentError("actorId", "must be a non-empty string");
+		if (generation !== undefined && (!Number.isInteger(generation) || generation < 0)) {
+			throw new InvalidArgumentError(
+				"generation",
+				`must be a non-negative integer, got ${String(generation)}`,
+			);
+		}
+		const actor = this.#actors.get(actorId, generation);
+		if (!actor) throw new ActorNotFoundError(actorId);
+		return actor;
+	}
+
+	#initMessage(): ToServer {
+		const { options } = this.#config;
+		const names = options.prepopulateActorNames;
+		return {
+			tag: "ToServerInit",
+			val: {
+				name: this.#config.runnerName,
+				version: this.#config.version,
+				totalSlots: this.#config.totalSlots,
+				prepopulateActorNames: names
+					? new Map(
+							Object.entries(names).map(([name, value]) => [
+								name,
+								{ metadata: JSON.stringify(value?.metadata ?? {}) },
+							]),
+						)
+					: null,
+				metadata: options.metadata === undefined ? null : JSON.stringify(options.metadata),
+			},
+		};
+	}
+
+	#onReady(init: ToClientInit, reconnected: boolean): void {
+		this.#lostTimer?.();
+		this.#lostTimer = undefined;
+		const previous = this.#runnerId;
+		this.#runnerId = init.runnerId;
+		const m = init.metadata;
+		this.#thresholds = {
+			runnerLostThreshold: Number(m.runnerLostThreshold),
+			actorStopThreshold: Number(m.actorStopThreshold),
+			serverlessDrainGracePeriod:
+				m.serverlessDrainGracePeriod === null ? null : Number(m.serverlessDrainGracePeriod),
+		};
+		this.#log.info({ runnerId: init.runnerId, reconnected }, "connected to engine");
+		if (previous !== undefined && previous !== init.runnerId) {
+			this.#log.warn(
+				{ previous, runnerId: init.runnerId },
+				"engine gave this runner a new id; its actors were lost",
+			);
+			this.#events.clear();
+			this.#commands.resetAcks();
+			void this.#actors.stopAll("lost");
+		}
+		this.#commands.flush();
+		this.#events.resendAll();
+		this.#kv.resendAll();
+		this.#tunnel.flush();
+		const first = this.#firstConnect;
+		this.#firstConnect = undefined;
+		first?.resolve();
+		this.#callback("onConnected", () =>
+			this.#config.options.onConnected?.({
+				runnerId: init.runnerId,
+				reconnected,
+				metadata: this.#thresholds!,
+			}),
+		);
+	}
+
+	#onMessage(message: ToClient): void {
+		switch (message.tag) {
+			case "ToClientCommands":
+				this.#commands.handle(message.val);
+				break;
+			case "ToClientAckEvents":
+				for (const checkpoint of message.val.lastEventCheckpoints) this.#events.ack(checkpoint);
+				break;
+			case "ToClientKvResponse":
+				if (!this.#kv.handleResponse(message.val))
+					this.#log.debug({ requestId: message.val.requestId }, "KV response for no waiting request");
+				break;
+			case "ToClientTunnelMessage":
+				this.#tunnel.handle(message.val);
+				break;
+			default:
+				this.#log.debug({ tag: message.tag }, "ignoring unexpected message");
+		}
+	}
+
+	#onClosed(code: number, reason: string, evicted: boolean): void {
+		const willReconnect = !this.#shutdown && !(evicted && this.#config.options.onEviction !== "reconnect");
+		if (evicted && !willReconnect) this.#connection.halt();
+		this.#callback("onDisconnected", () =>
+			this.#config.options.onDisconnected?.({ code, reason, willReconnect }),
+		);
+		if (this.#shutdown) return;
+		if (evicted) {
+			this.#log.warn({ reason }, "evicted by the engine");
+			if (!willReconnect) {
+				void this.shutdown({ mode: "immediate" });
+				return;
+			}
+			this.#events.clear();
+			void this.#actors.stopAll("lost");
+			return;
+		}
+		this.#armLostTimer();
+	}
+
+	#armLostTimer(): void {
+		if (this.#lostTimer) return;
+		const ms = this.#config.runnerLostTimeoutMs ?? 2 * (this.#thresholds?.runnerLostThreshold ?? 15_000);
+		this.#lostTimer = this.#config.platform.clock.setTimeout(() => {
+			this.#lostTimer = undefined;
+			this.#log.warn(
+				{ afterMs: ms, actors: this.#actors.size },
+				"engine unreachable past the lost threshold; stopping actors locally",
+			);
+			this.#kv.failAll(new ConnectionLostError(`engine unreachable for ${ms} ms`));
+			void this.#actors.stopAll("lost");
+		}, ms);
+	}
+
+	async #runShutdown(options: ShutdownOptions): Promise<void> {
+		this.#lostTimer?.();
+		this.#lostTimer = undefined;
+		const wasConnecting = this.#firstConnect;
+		this.#firstConnect = undefined;
+		if (!this.#connection.ready) this.#connection.halt();
+		await runShutdown(
+			{
+				actors: this.#actors,
+				log: this.#log,
+				defaultDeadlineMs: this.#config.drainDeadlineMs,
+				connected: () => this.#connection.ready,
+				announceStopping: () => {
+					this.#draining = true;
+					return this.#connection.send({ tag: "ToServerStopping", val: null });
+				},
+				progress: (remaining, elapsedMs) => this.#progress(remaining, elapsedMs),
+				escalated: new Promise<void>((resolve) => {
+					this.#escalate = resolve;
+				}),
+				now: () => this.#config.platform.clock.now(),
+				closeTransport: async () => {
+					this.#tunnel.shutdown();
+					this.#kv.close();
+					await this.#connection.close(1000, "pegboard.runner_shutdown");
+				},
+				finished: async () => {
+					try {
+						await this.#config.options.onShutdown?.();
+					} catch (error) {
+						this.#report(
+							new RunnerError("HANDLER_ERROR", `onShutdown failed: ${describeError(error)}`, {
+								cause: error,
+							}),
+							{ stage: "shutdown" },
+						);
+					}
+				},
+			},
+			options,
+		);
+		wasConnecting?.reject(new RunnerShutdownError("runner shut down before it connected"));
+	}
+
+	#progress(remaining: number, elapsedMs: number): void {
+		this.#log.info({ remaining, elapsedMs }, "draining");
+		this.#callback("onDrainProgress", () => this.#config.options.onDrainProgress?.({ remaining, elapsedMs }));
+	}
+
+	#callback(name: string, fn: () => void): void {
+		try {
+			fn();
+		} catch (error) {
+			this.#report(
+				new RunnerError("HANDLER_ERROR", `${name} threw: ${describeError(error)}`, { cause: error }),
+				{ stage: "callback" },
+			);
+		}
+	}
+
+	#report(error: RunnerError, context: ErrorContext): void {
+		const { onError } = this.#config.options;
+		this.#log.error(
+			{ code: error.code, stage: context.stage, actorId: context.actorId, error: error.message },
+			"runner error",
+		);
+		if (!onError) return;
+		try {
+			onError(isRunnerError(error) ? error : new RunnerError("HANDLER_ERROR", String(error)), context);
+		} catch (thrown) {
+			this.#log.error({ error: describeError(thrown) }, "onError threw");
+		}
+	}
+}

@@ -1,0 +1,167 @@
+/**
+ * In-flight tunnelled HTTP requests: start, streamed body chunks, abort, and the reply.
+ *
+ * @module
+ */
+import type { ToClientRequestChunk, ToClientRequestStart } from "@rivetkit/engine-runner-protocol";
+import type { ActorRecord } from "../actor.ts";
+import { RunnerShutdownError } from "../errors.ts";
+import {
+	type BodyFeed,
+	buildRequest,
+	createBodyFeed,
+	encodeResponse,
+	errorResponse,
+	handlerError,
+	handlerFailedResponse,
+	MAX_BODY_BYTES,
+} from "./http.ts";
+import type { Channel, TunnelCore } from "./tunnel.ts";
+
+interface HttpChannel extends Channel {
+	readonly abort: AbortController;
+	readonly feed: BodyFeed | undefined;
+	done: boolean;
+}
+
+/** The HTTP half of the tunnel. */
+export class HttpRequests {
+	readonly #core: TunnelCore;
+	readonly #requests = new Map<string, HttpChannel>();
+
+	/** Creates the HTTP half. */
+	constructor(core: TunnelCore) {
+		this.#core = core;
+	}
+
+	/** Number of requests in flight. */
+	get size(): number {
+		return this.#requests.size;
+	}
+
+	/** A request starts: build it, run the actor's `fetch`, reply. */
+	start(key: string, gatewayId: ArrayBuffer, requestId: ArrayBuffer, start: ToClientRequestStart): void {
+		const previous = this.#requests.get(key);
+		if (previous) this.#finish(previous, "replaced by a retried request");
+		const channel: HttpChannel = {
+			key,
+			actorId: start.actorId,
+			gatewayId,
+			requestId,
+			nextIndex: 0,
+			abort: new AbortController(),
+			feed: start.stream ? createBodyFeed() : undefined,
+			done: false,
+		};
+		this.#requests.set(key, channel);
+		this.#core.track(channel);
+		void this.#serve(channel, start);
+	}
+
+	/** A streamed body chunk. */
+	chunk(key: string, chunk: ToClientRequestChunk): void {
+		this.#requests.get(key)?.feed?.push(new Uint8Array(chunk.body), chunk.finish);
+	}
+
+	/** The engine aborted the request. */
+	abort(key: string): void {
+		const channel = this.#requests.get(key);
+		if (channel) this.#finish(channel, "request aborted by the engine");
+	}
+
+	/** The actor stopped: abort its requests (their replies are still sent if the handler produces one). */
+	actorStopped(key: string, actor: ActorRecord): void {
+		const channel = this.#requests.get(key);
+		if (channel && channel.actorId === actor.actorId) channel.abort.abort(new Error("actor stopped"));
+	}
+
+	/** The runner is shutting down. */
+	shutdown(): void {
+		for (const channel of [...this.#requests.values()]) this.#finish(channel, new RunnerShutdownError());
+	}
+
+	async #serve(channel: HttpChannel, start: ToClientRequestStart): Promise<void> {
+		const { host } = this.#core;
+		const actor = host.getActor(start.actorId);
+		if (!actor) {
+			return this.#send(
+				channel,
+				errorResponse(
+					503,
+					"runner",
+					"actor_not_found",
+					`actor ${start.actorId} is not hosted by this runner`,
+				),
+			);
+		}
+		try {
+			await actor.started;
+		} catch {
+			return this.#send(
+				channel,
+				errorResponse(503, "runner", "actor_start_failed", `actor ${start.actorId} failed to start`),
+			);
+		}
+		const fetch = host.config.options.fetch;
+		if (!fetch)
+			return this.#send(
+				channel,
+				errorResponse(501, "runner", "fetch_not_implemented", "this runner has no fetch handler"),
+			);
+		const { gatewayId, requestId } = this.#core.ids(channel);
+		const context = {
+			actorId: actor.actorId,
+			generation: actor.generation,
+			gatewayId,
+			requestId,
+			signal: channel.abort.signal,
+			runner: host.runner,
+		};
+		try {
+			const request = buildRequest(start, channel.abort.signal, channel.feed);
+			const response = await fetch(request, context);
+			if (!(response instanceof Response))
+				throw new TypeError(
+					`fetch must return a Response, got ${response === null ? "null" : typeof response}`,
+				);
+			const { kind, error } = await encodeResponse(
+				response,
+				host.config.options.maxResponseBodyBytes ?? MAX_BODY_BYTES,
+				start.method,
+			);
+			if (error) host.onError(error, "tunnel", actor.actorId);
+			this.#send(channel, kind);
+		} catch (error) {
+			if (channel.abort.signal.aborted) {
+				return this.#send(
+					channel,
+					errorResponse(
+						503,
+						"runner",
+						"request_aborted",
+						"the request was aborted (actor stopped or runner shutting down)",
+					),
+				);
+			}
+			host.onError(handlerError(actor.actorId, error), "tunnel", actor.actorId);
+			this.#send(channel, handlerFailedResponse());
+		}
+	}
+
+	#send(channel: HttpChannel, kind: Parameters<TunnelCore["reply"]>[1]): void {
+		if (this.#requests.get(channel.key) !== channel) return;
+		const body = kind.tag === "ToServerResponseStart" ? (kind.val.body?.byteLength ?? 0) : 0;
+		this.#core.reply(channel, kind, body + 256);
+		this.#finish(channel, undefined);
+	}
+
+	#finish(channel: HttpChannel, reason: unknown): void {
+		channel.done = true;
+		if (this.#requests.get(channel.key) === channel) this.#requests.delete(channel.key);
+		this.#core.untrack(channel);
+		if (reason !== undefined) {
+			channel.feed?.abort(reason);
+			channel.abort.abort(reason);
+		}
+	}
+}

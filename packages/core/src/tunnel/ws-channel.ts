@@ -1,0 +1,77 @@
+/**
+ * State of one tunnelled WebSocket, shared by the socket router and the hibernation helpers.
+ *
+ * @module
+ */
+import type { ActorRecord } from "../actor.ts";
+import { toHex } from "../bytes.ts";
+import type { Cancel } from "../platform.ts";
+import type { TunnelWebSocket } from "./socket.ts";
+import type { Channel } from "./tunnel.ts";
+
+/** A tunnelled WebSocket. */
+export interface WsChannel extends Channel {
+	readonly actor: ActorRecord;
+	readonly gatewayHex: string;
+	readonly requestHex: string;
+	socket: TunnelWebSocket | undefined;
+	hibernatable: boolean;
+	/** Whether this socket was restored after a wake. */
+	restored: boolean;
+	/** opening → open → closed. */
+	state: "opening" | "open" | "closed";
+	/** Last client message index handled (u16). */
+	lastIndex: number;
+	/** Last index persisted and acknowledged. */
+	persistedIndex: number;
+	/** Messages that arrived while opening, handled once open. */
+	early: Array<{ index: number; data: ArrayBuffer; binary: boolean }>;
+	persistTimer: Cancel | undefined;
+	persisting: Promise<void> | undefined;
+}
+
+/** WebSocket counters, readable through `runner.webSocketMetrics`. */
+export interface WebSocketMetrics {
+	/** Sockets open now. */
+	open: number;
+	/** Of those, hibernatable. */
+	hibernatable: number;
+	/** Sockets restored after a wake, in total. */
+	restored: number;
+	/** Messages delivered on restored sockets (sent while the actor slept, or replayed by the gateway). */
+	replayed: number;
+	/** Incoming messages dropped because their index was already handled. */
+	droppedDuplicates: number;
+	/** Incoming index gaps seen. */
+	gaps: number;
+}
+
+/** A fresh channel for an opening socket. */
+export function newChannel(
+	key: string,
+	actor: ActorRecord | undefined,
+	actorId: string,
+	gatewayId: ArrayBuffer,
+	requestId: ArrayBuffer,
+	index: number,
+): WsChannel {
+	return {
+		key,
+		actor: actor as ActorRecord,
+		actorId,
+		gatewayId,
+		requestId,
+		gatewayHex: toHex(gatewayId),
+		requestHex: toHex(requestId),
+		nextIndex: 0,
+		socket: undefined,
+		hibernatable: false,
+		restored: false,
+		state: "opening",
+		lastIndex: index,
+		persistedIndex: index,
+		early: [],
+		persistTimer: undefined,
+		persisting: undefined,
+	};
+}
