@@ -9,6 +9,7 @@ import type { RunnerError } from "./errors.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { silentLogger } from "./log.ts";
 import type { Logger, Platform, WebSocketFactory, WebSocketLike } from "./platform.ts";
+import type { SignalOptions } from "./signals.ts";
 import type { TunnelOptions } from "./tunnel/options.ts";
 import type {
 	ActorStartContext,
@@ -77,6 +78,11 @@ export interface RunnerOptions extends TunnelOptions {
 	onEviction?: "shutdown" | "reconnect";
 	/** Buffer bounds. */
 	limits?: RunnerLimits;
+	/**
+	 * Process signals (when the platform provides them, as the adapters do): the first SIGTERM/SIGINT drains, a second
+	 * stops at once; the listeners are removed after the shutdown. `false` leaves signals alone. @default true
+	 */
+	signals?: boolean | SignalOptions;
 	/** Initialises an actor. The actor is registered before this runs; reject or throw to fail the start. */
 	onActorStart(context: ActorStartContext): void | Promise<void>;
 	/** Called exactly once for every actor that began starting, whatever stops it. */
@@ -102,7 +108,7 @@ export interface ResolvedConfig {
 	readonly runnerKey: string;
 	readonly version: number;
 	readonly totalSlots: number;
-	readonly platform: Required<Platform>;
+	readonly platform: Required<Omit<Platform, "signals">> & Pick<Platform, "signals">;
 	readonly reconnect: ResolvedReconnectPolicy;
 	readonly handshakeTimeoutMs: number;
 	readonly livenessTimeoutMs: number;
@@ -244,6 +250,7 @@ export function resolveConfig(options: RunnerOptions): ResolvedConfig {
 			logger,
 			random: platform.random ?? Math.random,
 			randomUUID: platform.randomUUID ?? defaultUUID,
+			...(platform.signals ? { signals: platform.signals } : {}),
 		},
 		reconnect,
 		handshakeTimeoutMs: optionalNumber("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000, 1, HOUR),

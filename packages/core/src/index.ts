@@ -52,6 +52,14 @@ export type {
 	WebSocketLike,
 } from "./platform.ts";
 export { Runner, type StartOptions } from "./runner.ts";
+export {
+	bindSignals,
+	type ProcessLike,
+	processSignalSource,
+	type Shutdownable,
+	type SignalOptions,
+	type SignalSource,
+} from "./signals.ts";
 export type {
 	GapPolicy,
 	HibernationOptions,

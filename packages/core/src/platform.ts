@@ -93,6 +93,8 @@ export interface Logger {
 	isLevelEnabled?(level: string): boolean;
 }
 
+import type { SignalSource } from "./signals.ts";
+
 /** Everything the core needs from its host. */
 export interface Platform {
 	/** Opens the engine WebSocket. */
@@ -105,4 +107,6 @@ export interface Platform {
 	random?: () => number;
 	/** Random UUID, used as the runner key. @default crypto.randomUUID */
 	randomUUID?: () => string;
+	/** Process signals; without it the runner never reacts to signals. @default none */
+	signals?: SignalSource;
 }

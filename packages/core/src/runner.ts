@@ -28,6 +28,7 @@ import { EventLog } from "./events.ts";
 import { type KvCallOptions, KvClient, type KvEntry, type KvListOptions } from "./kv.ts";
 import type { Cancel, Logger } from "./platform.ts";
 import { runShutdown } from "./shutdown.ts";
+import { bindSignals } from "./signals.ts";
 import { Tunnel } from "./tunnel/tunnel.ts";
 import type { WebSocketMetrics } from "./tunnel/ws-channel.ts";
 import type { ActorInfo, EngineThresholds, ErrorContext, ShutdownOptions } from "./types.ts";
@@ -180,6 +181,12 @@ export class Runner {
 		if (this.#started)
 			return Promise.reject(new RunnerError("ALREADY_STARTED", "start() was already called"));
 		this.#started = true;
+		const source = this.#config.platform.signals;
+		const signalOptions = this.#config.options.signals ?? true;
+		if (source && signalOptions !== false) {
+			const remove = bindSignals(this, source, signalOptions === true ? {} : signalOptions);
+			void this.shutdownComplete().then(remove);
+		}
 		const { signal } = options;
 		if (signal) {
 			if (signal.aborted) return this.shutdown().then(() => Promise.reject(new RunnerShutdownError()));

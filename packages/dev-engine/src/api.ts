@@ -73,10 +73,7 @@ export function createEngineApi(endpoint: string, options: EngineApiOptions = {}
 		endpoint: base,
 		namespace,
 		async health() {
-			const res = await doFetch(`${base}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-			const body: unknown = await res.json();
-			if (!res.ok) throw new EngineApiError("GET", "/health", res.status, body);
-			return body as { status: string; version: string; runtime?: string };
+			return (await call("GET", "/health")) as { status: string; version: string; runtime?: string };
 		},
 		async ensureNamespace(name = namespace) {
 			try {

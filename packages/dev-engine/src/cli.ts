@@ -104,7 +104,8 @@ async function main(argv: readonly string[]): Promise<number> {
 		let stopping = false;
 		const onSignal = (signal: string): void => {
 			if (stopping) {
-				void engine.kill().then(() => engine.stop({ timeoutMs: 0 }));
+				process.stderr.write(`rivet-dev-engine: ${signal} received again, killing the engine\n`);
+				void engine.kill();
 				return;
 			}
 			stopping = true;
@@ -119,6 +120,12 @@ async function main(argv: readonly string[]): Promise<number> {
 		};
 		process.on("SIGINT", () => onSignal("SIGINT"));
 		process.on("SIGTERM", () => onSignal("SIGTERM"));
+		const watch = setInterval(() => {
+			if (stopping || engine.running) return;
+			clearInterval(watch);
+			process.stderr.write(`rivet-dev-engine: the engine exited unexpectedly\n${engine.logTail()}\n`);
+			void engine.stop().finally(() => resolve(1));
+		}, 500);
 	});
 }
 

@@ -106,8 +106,11 @@ class DevEngineHandle implements EngineHandle {
 		return this.#stopped;
 	}
 
-	kill(): Promise<void> {
-		return this.#enqueue(async () => {
+	async kill(): Promise<void> {
+		// Not queued behind a slow stop()/restart(): SIGKILL whatever runs right now...
+		await this.#proc?.kill();
+		// ...and whatever a pending restart() may have launched meanwhile.
+		await this.#enqueue(async () => {
 			await this.#proc?.kill();
 		});
 	}

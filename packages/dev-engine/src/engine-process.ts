@@ -113,7 +113,11 @@ export async function launchEngine(options: LaunchOptions): Promise<EngineProces
 			return;
 		}
 		ring.push(line);
-		options.onLog?.(line);
+		try {
+			options.onLog?.(line);
+		} catch {
+			// a throwing log callback must not break the engine's output handling
+		}
 		if (line.includes("HTTP server listening on")) guardListening = true;
 		if (line.includes("While lock file") || line.includes("LOCK: Resource temporarily unavailable")) {
 			lockConflict = true;

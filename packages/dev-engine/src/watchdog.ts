@@ -15,7 +15,9 @@ export const PID_MARKER = "@@x-dev-engine:pid=";
  * - Watcher 1 reads the supervisor's stdin (a pipe held by the parent). EOF
  *   means the parent is gone (even after SIGKILL), so it sends SIGUSR1 to the
  *   supervisor, which stops the engine.
- * - Watcher 2 polls the original parent pid every 0.5 s as a second check.
+ * - Watcher 2 checks every 0.5 s that the supervisor still has its original
+ *   parent (reparenting happens the moment the parent dies, even while it is
+ *   an unreaped zombie that `kill -0` would still find), as a second check.
  * - When the parent is gone, the temp folders are removed once the engine has
  *   exited (the parent cannot do it any more).
  * - SIGTERM/SIGINT/SIGHUP sent to the supervisor are forwarded as SIGTERM; if
@@ -35,6 +37,20 @@ $1"
 	n=$((n - 1))
 done
 orphaned=
+parent_alive() {
+	if [ -r "/proc/$$/stat" ]; then
+		read -r _ _ _ pp _ <"/proc/$$/stat"
+		[ "$pp" = "$PPID" ]
+		return
+	fi
+	pp=$(ps -o ppid= -p $$ 2>/dev/null) || pp=
+	pp=$(echo $pp)
+	if [ -n "$pp" ]; then
+		[ "$pp" = "$PPID" ]
+		return
+	fi
+	kill -0 "$PPID" 2>/dev/null
+}
 exec 3<&0
 sh -c 'echo "${PID_MARKER}$$"; exec "$@"' x-dev-engine "$@" </dev/null 3<&- &
 child=$!
@@ -61,7 +77,7 @@ trap 'orphaned=1; stop_engine' USR1
 ) <&3 >/dev/null 2>&1 &
 w1=$!
 (
-	while kill -0 "$PPID" 2>/dev/null; do sleep 0.5 2>/dev/null || sleep 1; done
+	while parent_alive; do sleep 0.5 2>/dev/null || sleep 1; done
 	kill -USR1 $$ 2>/dev/null
 ) </dev/null >/dev/null 2>&1 3<&- &
 w2=$!
@@ -72,7 +88,7 @@ while :; do
 	kill -0 "$child" 2>/dev/null || break
 done
 kill "$w1" "$w2" $killer 2>/dev/null
-if [ -n "$orphaned" ] || ! kill -0 "$PPID" 2>/dev/null; then
+if [ -n "$orphaned" ] || ! parent_alive; then
 	printf '%s\n' "$cleanup" | while IFS= read -r dir; do
 		[ -n "$dir" ] && rm -rf -- "$dir"
 	done

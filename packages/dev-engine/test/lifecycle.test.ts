@@ -93,6 +93,16 @@ describe("startEngine lifecycle", () => {
 		expect(version).toBe("2.3.19");
 	});
 
+	it("supports `await using`", async () => {
+		let pid = 0;
+		{
+			await using scoped = await startEngine();
+			pid = scoped.pid;
+			expect((await scoped.api.health()).status).toBe("ok");
+		}
+		expect(() => process.kill(pid, 0)).toThrow();
+	});
+
 	it("disposes through Symbol.asyncDispose", async () => {
 		const e = await startEngine({ logLevel: "warn" });
 		expect(asyncDisposeSymbol).toBe(Symbol.asyncDispose);

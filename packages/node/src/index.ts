@@ -5,6 +5,5 @@
  * @module
  */
 export * from "@x/runner-core";
-export { defaultNodeLogger, nodePlatform, nodeWebSocket } from "./platform.ts";
+export { defaultNodeLogger, nodePlatform, nodeSignals, nodeWebSocket } from "./platform.ts";
 export { createRunner, type NodeRunnerOptions, Runner } from "./runner.ts";
-export { handleSignals, type SignalOptions } from "./signals.ts";

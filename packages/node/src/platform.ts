@@ -1,13 +1,13 @@
 /**
- * Node's platform for the runner core: the `ws` client (Node 20 has no global WebSocket) and pino.
+ * Node's platform for the runner core: the `ws` client (Node 20 has no global WebSocket), pino, and process signals.
  *
  * @module
  */
-import { type Logger, type Platform, systemClock, type WebSocketLike } from "@x/runner-core";
+import { type Logger, type Platform, processSignalSource, type SignalSource, systemClock, type WebSocketLike } from "@x/runner-core";
 import pino from "pino";
 import WebSocket from "ws";
 
-/** Opens the engine socket with `ws`. */
+/** Opens the engine socket with `ws` (no compression: frames are small and already compact). */
 export function nodeWebSocket(url: string, protocols: string[]): WebSocketLike {
 	const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
 	socket.binaryType = "arraybuffer";
@@ -19,7 +19,10 @@ export function defaultNodeLogger(): Logger {
 	return pino({ level: process.env.LOG_LEVEL ?? "info" }) as unknown as Logger;
 }
 
-/** The Node platform: `ws`, the system clock and a pino logger. */
+/** Process signals through `process.on`; SIGTERM and SIGINT by default. */
+export const nodeSignals: SignalSource = processSignalSource(process);
+
+/** The Node platform: `ws`, the system clock, a pino logger and process signals. */
 export function nodePlatform(logger: Logger = defaultNodeLogger()): Platform {
-	return { webSocket: nodeWebSocket, clock: systemClock, logger };
+	return { webSocket: nodeWebSocket, clock: systemClock, logger, signals: nodeSignals };
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm test`: build, lint, type-check, then every package's tests on its own runtime (vitest on Node, `bun test`,
+// `deno test`), and one closing line `N passed, N failed` that totals all runtimes. Exits non-zero on any failure,
+// and fails if a test run left a rivet-engine process behind.
+import { execFileSync, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = join(root, "node_modules", ".bin");
+const env = {
+	...process.env,
+	PATH: `${bin}:${process.env.PATH}`,
+	TURBO_TELEMETRY_DISABLED: "1",
+	DO_NOT_TRACK: "1",
+	NO_COLOR: "1",
+	FORCE_COLOR: "0",
+	DENO_NO_UPDATE_CHECK: "1",
+};
+const extra = process.argv.slice(2);
+
+function step(name, command, args) {
+	process.stdout.write(`\n▶ ${name}\n`);
+	return new Promise((resolve) => {
+		const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+		let output = "";
+		const onData = (chunk) => {
+			output += chunk;
+			process.stdout.write(chunk);
+		};
+		child.stdout.on("data", onData);
+		child.stderr.on("data", onData);
+		child.on("close", (code) => resolve({ code: code ?? 1, output }));
+	});
+}
+
+function engines() {
+	try {
+		return new Set(execFileSync("pgrep", ["-x", "rivet-engine"], { encoding: "utf8" }).split(/\s+/).filter(Boolean));
+	} catch {
+		return new Set();
+	}
+}
+
+/** Sums the result lines of vitest, bun test and deno test in turbo's prefixed output, per runtime. */
+export function countResults(output) {
+	const totals = { node: { passed: 0, failed: 0 }, bun: { passed: 0, failed: 0 }, deno: { passed: 0, failed: 0 } };
+	for (const raw of output.split("\n")) {
+		const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
+		let m = /Tests\s+(.*)\(\d+\)\s*$/.exec(line);
+		if (m) {
+			for (const part of m[1].split("|")) {
+				const n = /(\d+)\s+(passed|failed)/.exec(part);
+				if (n) totals.node[n[2]] += Number(n[1]);
+			}
+			continue;
+		}
+		m = /^\S*:test:\s+(\d+)\s+(pass|fail)\s*$/.exec(line) ?? /^\s*(\d+)\s+(pass|fail)\s*$/.exec(line);
+		if (m) {
+			totals.bun[m[2] === "pass" ? "passed" : "failed"] += Number(m[1]);
+			continue;
+		}
+		m = /(?:ok|FAILED)\s+\|\s+(\d+)\s+passed(?:\s+\((?:\d+) steps?\))?\s+\|\s+(\d+)\s+failed/.exec(line);
+		if (m) {
+			totals.deno.passed += Number(m[1]);
+			totals.deno.failed += Number(m[2]);
+		}
+	}
+	return totals;
+}
+
+const before = engines();
+let failedSteps = 0;
+for (const [name, args] of [
+	["build", ["run", "build", "--output-logs=errors-only"]],
+	["typecheck", ["run", "typecheck", "--output-logs=errors-only"]],
+]) {
+	const { code } = await step(name, "turbo", args);
+	if (code !== 0) failedSteps++;
+}
+const lint = await step("lint", "biome", ["check", "."]);
+if (lint.code !== 0) failedSteps++;
+const tests = await step("test", "turbo", ["run", "test", "--continue", "--concurrency=1", ...extra]);
+const totals = countResults(tests.output);
+const leaked = [...engines()].filter((pid) => !before.has(pid));
+if (leaked.length > 0) {
+	process.stdout.write(`\nleaked rivet-engine processes: ${leaked.join(", ")} (killing them)\n`);
+	for (const pid of leaked) {
+		try {
+			process.kill(Number(pid), "SIGKILL");
+		} catch {}
+	}
+}
+let passed = 0;
+let failed = 0;
+process.stdout.write("\n");
+for (const [runtime, t] of Object.entries(totals)) {
+	process.stdout.write(`${runtime}: ${t.passed} passed, ${t.failed} failed\n`);
+	passed += t.passed;
+	failed += t.failed;
+}
+// A failure that no test runner counted (a crashed runner, a failed build or lint, a leaked engine) still counts.
+if (tests.code !== 0 && failed === 0) failed = 1;
+if (failedSteps > 0) process.stdout.write(`${failedSteps} build/lint/typecheck step(s) failed\n`);
+failed += failedSteps + (leaked.length > 0 ? 1 : 0);
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
