@@ -36,7 +36,9 @@ function step(name, command, args) {
 
 function engines() {
 	try {
-		return new Set(execFileSync("pgrep", ["-x", "rivet-engine"], { encoding: "utf8" }).split(/\s+/).filter(Boolean));
+		return new Set(
+			execFileSync("pgrep", ["-x", "rivet-engine"], { encoding: "utf8" }).split(/\s+/).filter(Boolean),
+		);
 	} catch {
 		return new Set();
 	}
@@ -44,7 +46,11 @@ function engines() {
 
 /** Sums the result lines of vitest, bun test and deno test in turbo's prefixed output, per runtime. */
 export function countResults(output) {
-	const totals = { node: { passed: 0, failed: 0 }, bun: { passed: 0, failed: 0 }, deno: { passed: 0, failed: 0 } };
+	const totals = {
+		node: { passed: 0, failed: 0 },
+		bun: { passed: 0, failed: 0 },
+		deno: { passed: 0, failed: 0 },
+	};
 	for (const raw of output.split("\n")) {
 		const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
 		let m = /Tests\s+(.*)\(\d+\)\s*$/.exec(line);

@@ -10,7 +10,10 @@ import { bunPlatform } from "./platform.ts";
 export class Runner extends CoreRunner {
 	/** Validates the options (throws `InvalidArgumentError` naming a bad one); any platform part given wins. */
 	constructor(options: RunnerOptions) {
-		super({ ...options, platform: { ...bunPlatform(options.logger ?? options.platform?.logger), ...options.platform } });
+		super({
+			...options,
+			platform: { ...bunPlatform(options.logger ?? options.platform?.logger), ...options.platform },
+		});
 	}
 }
 

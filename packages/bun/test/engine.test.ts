@@ -26,7 +26,11 @@ describe("Bun runner against the real engine", () => {
 		});
 		try {
 			await runner.start();
-			const actor = await engine.api.createActor({ name: "a", key: "bun-1", runnerNameSelector: "bun-smoke" });
+			const actor = await engine.api.createActor({
+				name: "a",
+				key: "bun-1",
+				runnerNameSelector: "bun-smoke",
+			});
 			const response = await fetch(engine.api.gatewayUrl(actor.actorId, "/x"));
 			expect(await response.text()).toBe("bun /x");
 		} finally {

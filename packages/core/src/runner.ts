@@ -342,6 +342,22 @@ export class Runner {
 	}
 
 	/**
+	 * Acknowledges incoming message `index` of a hibernatable socket (hex ids as in the message event). Only needed
+	 * when acknowledging by hand; the runner acknowledges automatically unless hibernation `commit` is "manual".
+	 * Returns false when the socket is not open here.
+	 */
+	ackWebSocketMessage(gatewayId: string, requestId: string, index: number): boolean {
+		if (!Number.isInteger(index) || index < 0 || index > 0xffff) {
+			throw new InvalidArgumentError("index", `must be an integer from 0 to 65535, got ${String(index)}`);
+		}
+		if (!/^[0-9a-f]{8}$/.test(gatewayId))
+			throw new InvalidArgumentError("gatewayId", "must be 8 lowercase hex characters");
+		if (!/^[0-9a-f]{8}$/.test(requestId))
+			throw new InvalidArgumentError("requestId", "must be 8 lowercase hex characters");
+		return this.#tunnel.ackWebSocketMessage(gatewayId, requestId, index);
+	}
+
+	/**
 	 * The packet a serverless endpoint streams to the engine: base64 of a u16 little-endian protocol version followed
 	 * by `ToServerlessServerInit`. Undefined before the first handshake.
 	 */

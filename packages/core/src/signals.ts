@@ -33,7 +33,11 @@ export interface Shutdownable {
 }
 
 /** Installs the listeners; returns a function that removes them (also called after the shutdown). */
-export function bindSignals(runner: Shutdownable, source: SignalSource, options: SignalOptions = {}): () => void {
+export function bindSignals(
+	runner: Shutdownable,
+	source: SignalSource,
+	options: SignalOptions = {},
+): () => void {
 	const unsubscribers: Array<() => void> = [];
 	let count = 0;
 	let removed = false;
@@ -45,7 +49,9 @@ export function bindSignals(runner: Shutdownable, source: SignalSource, options:
 	const onSignal = (signal: string): void => {
 		count++;
 		const immediate = count > 1;
-		source.notice(`${signal} received: ${immediate ? "stopping now" : "draining (send it again to stop now)"}`);
+		source.notice(
+			`${signal} received: ${immediate ? "stopping now" : "draining (send it again to stop now)"}`,
+		);
 		const done = runner.shutdown(
 			immediate || options.deadlineMs === undefined
 				? { mode: immediate ? "immediate" : "drain" }
@@ -54,7 +60,8 @@ export function bindSignals(runner: Shutdownable, source: SignalSource, options:
 		if (immediate) return;
 		void done.then(() => {
 			remove();
-			if (options.exit !== undefined && options.exit !== false) source.exit(options.exit === true ? 0 : options.exit);
+			if (options.exit !== undefined && options.exit !== false)
+				source.exit(options.exit === true ? 0 : options.exit);
 		});
 	};
 	for (const signal of options.signals ?? source.defaultSignals) {

@@ -23,7 +23,11 @@ Deno.test({
 		try {
 			await engine.api.upsertRunnerConfig("deno-smoke");
 			await runner.start();
-			const actor = await engine.api.createActor({ name: "a", key: "deno-1", runnerNameSelector: "deno-smoke" });
+			const actor = await engine.api.createActor({
+				name: "a",
+				key: "deno-1",
+				runnerNameSelector: "deno-smoke",
+			});
 			const response = await fetch(engine.api.gatewayUrl(actor.actorId, "/y"));
 			assertEquals(await response.text(), "deno /y");
 		} finally {

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { type Logger, type Platform, processSignalSource, type SignalSource, systemClock, type WebSocketLike } from "@x/runner-core";
+import {
+	type Logger,
+	type Platform,
+	processSignalSource,
+	type SignalSource,
+	systemClock,
+	type WebSocketLike,
+} from "@x/runner-core";
 import pino from "pino";
 import WebSocket from "ws";
 

@@ -13,7 +13,10 @@ export type NodeRunnerOptions = RunnerOptions;
 export class Runner extends CoreRunner {
 	/** Validates the options (throws `InvalidArgumentError` naming a bad one); any platform part given wins. */
 	constructor(options: NodeRunnerOptions) {
-		super({ ...options, platform: { ...nodePlatform(options.logger ?? options.platform?.logger), ...options.platform } });
+		super({
+			...options,
+			platform: { ...nodePlatform(options.logger ?? options.platform?.logger), ...options.platform },
+		});
 	}
 }
 

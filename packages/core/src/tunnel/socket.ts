@@ -41,6 +41,12 @@ export interface TunnelMessageEvent extends TunnelEvent {
 	readonly messageIndex: number;
 	/** Whether the socket survives actor sleep. */
 	readonly hibernatable: boolean;
+	/** Gateway id as bytes, as `@rivetkit/engine-runner` names it. */
+	readonly rivetGatewayId: ArrayBuffer;
+	/** Request id as bytes, as `@rivetkit/engine-runner` names it. */
+	readonly rivetRequestId: ArrayBuffer;
+	/** Same as `messageIndex`, as `@rivetkit/engine-runner` names it. */
+	readonly rivetMessageIndex: number;
 	/** Acknowledges this message to the engine (automatic unless the runner's hibernation `commit` is "manual"). */
 	ack(): void;
 	/**

@@ -154,6 +154,11 @@ export class Tunnel {
 		}
 	}
 
+	/** Acknowledges a hibernatable socket's message; false when the socket is unknown. */
+	ackWebSocketMessage(gatewayId: string, requestId: string, index: number): boolean {
+		return this.#ws.ack(gatewayId + requestId, index);
+	}
+
 	/** Sends what was queued while disconnected. */
 	flush(): void {
 		this.#outbox.flush();

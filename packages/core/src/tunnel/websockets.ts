@@ -126,6 +126,14 @@ export class WebSockets {
 		else if (channel.state === "open") this.#deliver(channel, index, message.data, message.binary);
 	}
 
+	/** Acknowledges a message index of an open socket; false when there is no such socket. */
+	ack(key: string, index: number): boolean {
+		const channel = this.#sockets.get(key);
+		if (!channel) return false;
+		this.#core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32);
+		return true;
+	}
+
 	/** The client closed (or the gateway ended the connection). Not echoed back. */
 	closedByClient(key: string, close: ToClientWebSocketClose): void {
 		const channel = this.#sockets.get(key);
@@ -293,6 +301,9 @@ export class WebSockets {
 			requestId: channel.requestHex,
 			messageIndex: index,
 			hibernatable: channel.hibernatable,
+			rivetGatewayId: channel.gatewayId,
+			rivetRequestId: channel.requestId,
+			rivetMessageIndex: index,
 			ack: () => this.#core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32),
 			commit: (entries = []) => this.#persist.commit(channel, index, entries),
 		});
