@@ -38,7 +38,7 @@ export class Persistence {
 		this.#host = host;
 	}
 
-	/** Schedules a debounced persist of the channel's last handled index, then an ack. */
+	/** Schedules a debounced persist of the channel's last processed index, then an ack. */
 	schedule(channel: WsChannel): void {
 		if (channel.persistTimer) return;
 		channel.persistTimer = this.#host.clock.setTimeout(() => {
@@ -47,12 +47,12 @@ export class Persistence {
 		}, this.#host.debounceMs);
 	}
 
-	/** Persists the last handled index now (after any persist in flight), then acknowledges it. */
+	/** Persists the last processed index now (after any persist in flight), then acknowledges it. */
 	flush(channel: WsChannel): Promise<void> {
 		channel.persistTimer?.();
 		channel.persistTimer = undefined;
 		const run = async (): Promise<void> => {
-			const index = channel.lastIndex;
+			const index = channel.processedIndex;
 			if (!indexAfter(index, channel.persistedIndex)) return;
 			const store = this.#host.store();
 			try {

@@ -64,7 +64,8 @@ export interface TunnelOptions {
 	fetch?(request: Request, context: RequestContext): Response | Promise<Response>;
 	/**
 	 * Accepts a WebSocket: attach listeners (synchronously or before the returned promise settles). `open` is
-	 * dispatched after it returns. A throw closes the socket with 1011. Without it, sockets are refused.
+	 * dispatched after it returns. A throw closes the socket with 1011. Without it, sockets are refused. Messages are
+	 * dispatched in order; when a `message` listener returns a promise, the next message of that socket waits for it.
 	 */
 	websocket?(socket: TunnelWebSocket, context: WebSocketContext): void | Promise<void>;
 	/** Decides per connection whether a socket survives actor sleep. @default () => false */

@@ -91,8 +91,8 @@ export interface SocketControl {
 	opened(socket: TunnelWebSocket, dispatch: boolean): void;
 	/** Marks the socket closed and dispatches `close` once. */
 	closed(socket: TunnelWebSocket, code: number, reason: string, wasClean: boolean): void;
-	/** Dispatches an event to the listeners. */
-	dispatch<K extends keyof TunnelEventMap>(socket: TunnelWebSocket, event: TunnelEventMap[K]): void;
+	/** Dispatches an event to the listeners; returns a promise when some listener returned one (settles when all have). */
+	dispatch<K extends keyof TunnelEventMap>(socket: TunnelWebSocket, event: TunnelEventMap[K]): Promise<void> | undefined;
 	/** Incoming binary data as `binaryType` asks for. */
 	binaryData(socket: TunnelWebSocket, buffer: ArrayBuffer): ArrayBuffer | Blob;
 }
@@ -273,23 +273,32 @@ export class TunnelWebSocket {
 	}
 
 	/** Calls the listeners of an event; a throwing listener is reported and the others still run. */
-	#dispatch<K extends keyof TunnelEventMap>(event: TunnelEventMap[K]): void {
+	#dispatch<K extends keyof TunnelEventMap>(event: TunnelEventMap[K]): Promise<void> | undefined {
 		const handler = (this as unknown as Record<string, unknown>)[`on${event.type}`];
 		const list = [...(this.#listeners.get(event.type) ?? [])];
+		const pending: Promise<void>[] = [];
 		for (const entry of list) {
 			if (entry.once) this.removeEventListener(event.type as K, entry.fn as Listener<K>);
-			this.#call(entry.fn as (event: TunnelEventMap[K]) => void, event);
+			const result = this.#call(entry.fn as (event: TunnelEventMap[K]) => void, event);
+			if (result) pending.push(result);
 		}
-		if (typeof handler === "function") this.#call(handler as (event: TunnelEventMap[K]) => void, event);
+		if (typeof handler === "function") {
+			const result = this.#call(handler as (event: TunnelEventMap[K]) => void, event);
+			if (result) pending.push(result);
+		}
+		if (pending.length === 0) return undefined;
+		return pending.length === 1 ? pending[0] : Promise.all(pending).then(() => {});
 	}
 
-	#call<E>(fn: (event: E) => void, event: E): void {
+	/** Calls a listener; a returned promise is passed back (settling, never rejecting), errors are reported. */
+	#call<E>(fn: (event: E) => void, event: E): Promise<void> | undefined {
 		try {
 			const result = fn.call(this, event) as unknown;
-			if (result instanceof Promise) result.catch((error: unknown) => this.#link.listenerError(error));
+			if (result instanceof Promise) return result.then(() => {}, (error: unknown) => this.#link.listenerError(error));
 		} catch (error) {
 			this.#link.listenerError(error);
 		}
+		return undefined;
 	}
 
 	#queue(send: () => void): void {

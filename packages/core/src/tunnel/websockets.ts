@@ -291,9 +291,40 @@ export class WebSockets {
 			}
 		}
 		channel.lastIndex = index;
+		channel.queue.push({ index, data, binary });
+		this.#pump(channel);
+	}
+
+	/**
+	 * Dispatches queued messages in order, one at a time: when a listener returns a promise, the next message of the
+	 * same socket waits for it (like an input gate), so async handlers never interleave.
+	 */
+	#pump(channel: WsChannel): void {
+		while (!channel.busy && channel.state === "open" && channel.queue.length > 0) {
+			const { index, data, binary } = channel.queue.shift()!;
+			const pending = this.#dispatchMessage(channel, index, data, binary);
+			if (!pending) {
+				this.#processed(channel, index);
+				continue;
+			}
+			channel.busy = true;
+			void pending.then(() => {
+				channel.busy = false;
+				this.#processed(channel, index);
+				this.#pump(channel);
+			});
+		}
+	}
+
+	#processed(channel: WsChannel, index: number): void {
+		channel.processedIndex = index;
+		if (channel.hibernatable && this.#commitMode() === "auto" && channel.state === "open") this.#persist.schedule(channel);
+	}
+
+	#dispatchMessage(channel: WsChannel, index: number, data: ArrayBuffer, binary: boolean): Promise<void> | undefined {
 		if (channel.restored) this.metrics.replayed++;
 		const socket = channel.socket!;
-		control.dispatch(socket, {
+		return control.dispatch(socket, {
 			type: "message",
 			target: socket,
 			data: binary ? control.binaryData(socket, data) : utf8Decode(data),
@@ -307,7 +338,6 @@ export class WebSockets {
 			ack: () => this.#core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32),
 			commit: (entries = []) => this.#persist.commit(channel, index, entries),
 		});
-		if (channel.hibernatable && this.#commitMode() === "auto") this.#persist.schedule(channel);
 	}
 
 	#link(channel: WsChannel): ConstructorParameters<typeof TunnelWebSocket>[0] {

@@ -20,12 +20,18 @@ export interface WsChannel extends Channel {
 	restored: boolean;
 	/** opening → open → closed. */
 	state: "opening" | "open" | "closed";
-	/** Last client message index handled (u16). */
+	/** Last client message index accepted (u16). */
 	lastIndex: number;
+	/** Last client message index whose listeners have finished. */
+	processedIndex: number;
 	/** Last index persisted and acknowledged. */
 	persistedIndex: number;
-	/** Messages that arrived while opening, handled once open. */
+	/** Messages that arrived while opening, checked and queued once open. */
 	early: Array<{ index: number; data: ArrayBuffer; binary: boolean }>;
+	/** Accepted messages waiting for the previous message's async listeners. */
+	queue: Array<{ index: number; data: ArrayBuffer; binary: boolean }>;
+	/** Whether a message's async listeners are still running. */
+	busy: boolean;
 	persistTimer: Cancel | undefined;
 	persisting: Promise<void> | undefined;
 }
@@ -69,8 +75,11 @@ export function newChannel(
 		restored: false,
 		state: "opening",
 		lastIndex: index,
+		processedIndex: index,
 		persistedIndex: index,
 		early: [],
+		queue: [],
+		busy: false,
 		persistTimer: undefined,
 		persisting: undefined,
 	};
