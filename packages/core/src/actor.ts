@@ -67,8 +67,12 @@ export class ActorRecord implements ActorInfo {
 		return true;
 	}
 
+	/** Why the start failed, once it has. */
+	startFailure: Error | undefined;
+
 	/** Records that the start failed (the state moves on through {@link markStopping}). */
-	failStart(error: unknown): void {
+	failStart(error: Error): void {
+		this.startFailure = error;
 		this.#rejectStarted(error);
 	}
 

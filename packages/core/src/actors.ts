@@ -137,13 +137,17 @@ export class Actors {
 		}
 	}
 
-	async #stop(actor: ActorRecord, reason: StopReason, message: string | null): Promise<void> {
+	async #stop(actor: ActorRecord, requested: StopReason, requestedMessage: string | null): Promise<void> {
 		const host = this.#host;
 		this.#stopping.add(actor);
-		if (actor.state === "starting" && reason !== "start-failed") {
+		if (actor.state === "starting" && requested !== "start-failed") {
 			// The start is bounded by its own timeout, so this wait is too.
 			await actor.started.catch(() => {});
 		}
+		// However the stop was asked for, a start that failed is reported as the failure it is.
+		const failure = actor.startFailure;
+		const reason: StopReason = failure ? "start-failed" : requested;
+		const message = failure ? failure.message : requestedMessage;
 		actor.markStopping(reason);
 		host.log.debug({ actorId: actor.actorId, generation: actor.generation, reason }, "stopping actor");
 		try {

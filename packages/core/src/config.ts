@@ -32,6 +32,11 @@ export interface RunnerLimits {
 	eventResendChunk?: number;
 	/** Remembered (actor, generation) pairs used to ignore replayed commands. @default 10000 */
 	maxCommandTombstones?: number;
+	/**
+	 * Bytes the engine socket may have queued before tunnel replies wait in the runner's bounded reply buffer instead
+	 * (backpressure when the engine reads slowly). @default 16777216
+	 */
+	maxSocketBufferBytes?: number;
 }
 
 /** Everything `new Runner()` accepts. Callbacks take one parameter object. */
@@ -126,6 +131,17 @@ function fail(argument: string, message: string): never {
 	throw new InvalidArgumentError(argument, message, "INVALID_CONFIG");
 }
 
+const TOKEN_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Message for a token that cannot travel in a WebSocket subprotocol (it never repeats the token). */
+export const TOKEN_CHARS_MESSAGE =
+	"contains characters a WebSocket subprotocol cannot carry (allowed: letters, digits and !#$%&'*+-.^_`|~)";
+
+/** Whether `token` can travel as the `rivet_token.<token>` subprotocol (an RFC 7230 token). */
+export function isSubprotocolToken(token: string): boolean {
+	return TOKEN_CHARS.test(token);
+}
+
 /** Checks that `value` is a finite number within bounds, and returns it. */
 export function checkNumber(
 	argument: string,
@@ -196,12 +212,10 @@ export function resolveConfig(options: RunnerOptions): ResolvedConfig {
 	if (typeof options !== "object" || options === null) fail("options", "must be an object");
 	if (typeof options.onActorStart !== "function") fail("onActorStart", "must be a function");
 	const token = options.token;
-	if (
-		token !== undefined &&
-		typeof token !== "function" &&
-		(typeof token !== "string" || token.length === 0)
-	) {
-		fail("token", "must be a non-empty string or a function returning one");
+	if (token !== undefined && typeof token !== "function") {
+		if (typeof token !== "string" || token.length === 0)
+			fail("token", "must be a non-empty string or a function returning one");
+		if (!isSubprotocolToken(token)) fail("token", TOKEN_CHARS_MESSAGE);
 	}
 	for (const name of [
 		"onActorStop",
@@ -291,6 +305,13 @@ export function resolveConfig(options: RunnerOptions): ResolvedConfig {
 				10_000,
 				16,
 				1e9,
+			),
+			maxSocketBufferBytes: optionalNumber(
+				"limits.maxSocketBufferBytes",
+				limits.maxSocketBufferBytes,
+				16 * 1024 * 1024,
+				1024,
+				2 ** 40,
 			),
 		},
 	};

@@ -18,7 +18,7 @@ import {
 } from "@rivetkit/engine-runner-protocol";
 import { Backoff } from "./backoff.ts";
 import { readSocketData } from "./bytes.ts";
-import type { ResolvedConfig, TokenSource } from "./config.ts";
+import { isSubprotocolToken, type ResolvedConfig, TOKEN_CHARS_MESSAGE, type TokenSource } from "./config.ts";
 import { describeError, ProtocolError, RunnerError } from "./errors.ts";
 import { levelEnabled } from "./log.ts";
 import type { Cancel, Logger, SocketCloseEvent, SocketMessageEvent, WebSocketLike } from "./platform.ts";
@@ -75,6 +75,11 @@ export class Connection {
 	/** True between the engine's `ToClientInit` and the socket closing. */
 	get ready(): boolean {
 		return this.#ready;
+	}
+
+	/** Whether the socket holds more unsent bytes than `limits.maxSocketBufferBytes`. */
+	get backpressured(): boolean {
+		return (this.#socket?.bufferedAmount ?? 0) > this.#config.limits.maxSocketBufferBytes;
 	}
 
 	/** Failed connection attempts since the last successful handshake. */
@@ -151,12 +156,26 @@ export class Connection {
 		if (typeof token !== "string" || token.length === 0) {
 			throw new RunnerError("INVALID_CONFIG", "token: the token function must return a non-empty string");
 		}
+		if (!isSubprotocolToken(token))
+			throw new RunnerError("INVALID_CONFIG", `token: the token function's result ${TOKEN_CHARS_MESSAGE}`);
 		return token;
 	}
 
 	async #open(): Promise<void> {
 		if (this.#stopped) return;
 		const epoch = ++this.#epoch;
+		// One deadline covers the token, the upgrade and the engine's ToClientInit.
+		this.#handshakeTimer = this.#config.platform.clock.setTimeout(() => {
+			this.#log.warn(
+				{ timeoutMs: this.#config.handshakeTimeoutMs },
+				"engine did not complete the handshake in time",
+			);
+			if (this.#socket) this.#lost(epoch, this.#socket, 4000, "runner.handshake_timeout", true);
+			else if (epoch === this.#epoch) {
+				this.#epoch++;
+				this.#scheduleReconnect();
+			}
+		}, this.#config.handshakeTimeoutMs);
 		let socket: WebSocketLike;
 		try {
 			const token = await this.#resolveToken(this.#config.options.token);
@@ -164,6 +183,9 @@ export class Connection {
 			socket = this.#config.platform.webSocket(this.#url, connectProtocols(token));
 			socket.binaryType = "arraybuffer";
 		} catch (error) {
+			if (epoch !== this.#epoch) return;
+			this.#handshakeTimer?.();
+			this.#handshakeTimer = undefined;
 			this.#hooks.onError(
 				error instanceof RunnerError
 					? error
@@ -180,10 +202,6 @@ export class Connection {
 		const onOpen = (): void => {
 			if (epoch !== this.#epoch) return;
 			this.#write(socket, this.#hooks.init());
-			this.#handshakeTimer = this.#config.platform.clock.setTimeout(() => {
-				this.#log.warn({ timeoutMs: this.#config.handshakeTimeoutMs }, "engine did not answer the handshake");
-				this.#lost(epoch, socket, 4000, "runner.handshake_timeout", true);
-			}, this.#config.handshakeTimeoutMs);
 		};
 		const onMessage = (event: SocketMessageEvent): void => {
 			if (epoch !== this.#epoch) return;
@@ -275,6 +293,8 @@ export class Connection {
 	/** Handles the end of socket `epoch`, once, however it ended. */
 	#lost(epoch: number, socket: WebSocketLike, code: number, reason: string, closeIt: boolean): void {
 		if (epoch !== this.#epoch || this.#socket !== socket) return;
+		// Anything this socket still delivers (frames already received, a late close) is now ignored.
+		this.#epoch++;
 		this.#socket = undefined;
 		this.#inbound = undefined;
 		this.#ready = false;

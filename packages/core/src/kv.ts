@@ -14,7 +14,7 @@ import type {
 	ToServer,
 } from "@rivetkit/engine-runner-protocol";
 import { toArrayBuffer } from "./bytes.ts";
-import { KvError, RunnerError, RunnerShutdownError, TimeoutError } from "./errors.ts";
+import { ConnectionLostError, KvError, RunnerError, RunnerShutdownError, TimeoutError } from "./errors.ts";
 import { checkEntries, checkKey, checkKeys, checkLimit } from "./kv-limits.ts";
 import type { Cancel, Clock } from "./platform.ts";
 
@@ -49,6 +49,8 @@ export interface KvHost {
 }
 
 interface Pending {
+	/** A delivery barrier proves something only on the connection it was sent on, so it is never resent. */
+	readonly barrier: boolean;
 	readonly actorId: string;
 	readonly data: KvRequestData;
 	readonly resolve: (data: KvResponseData) => void;
@@ -92,12 +94,12 @@ export class KvClient {
 	}
 
 	/** Every entry, in key order. */
-	listAll(actorId: string, options?: KvListOptions): Promise<KvEntry[]> {
+	async listAll(actorId: string, options?: KvListOptions): Promise<KvEntry[]> {
 		return this.#list(actorId, { tag: "KvListAllQuery", val: null }, options);
 	}
 
 	/** Entries with `start ≤ key < end` (`≤ end` unless `exclusive`). */
-	listRange(
+	async listRange(
 		actorId: string,
 		start: Uint8Array,
 		end: Uint8Array,
@@ -114,7 +116,7 @@ export class KvClient {
 	}
 
 	/** Entries whose key starts with `prefix`. */
-	listPrefix(actorId: string, prefix: Uint8Array, options?: KvListOptions): Promise<KvEntry[]> {
+	async listPrefix(actorId: string, prefix: Uint8Array, options?: KvListOptions): Promise<KvEntry[]> {
 		const key = toArrayBuffer(checkKey("prefix", prefix));
 		return this.#list(actorId, { tag: "KvListPrefixQuery", val: { key } }, options);
 	}
@@ -163,7 +165,7 @@ export class KvClient {
 	 * only come after the engine processed what preceded it. Used to confirm that events reached the engine.
 	 */
 	barrier(actorId: string): Promise<void> {
-		return this.#send(actorId, { tag: "KvGetRequest", val: { keys: [] } }, undefined).then(
+		return this.#send(actorId, { tag: "KvGetRequest", val: { keys: [] } }, undefined, true).then(
 			() => undefined,
 			(error: unknown) => {
 				if (error instanceof KvError) return;
@@ -184,9 +186,18 @@ export class KvClient {
 		return true;
 	}
 
-	/** Sends every waiting request again, oldest first. Called after each successful handshake. */
+	/**
+	 * Sends every waiting request again, oldest first. Called after each successful handshake. Barriers of the old
+	 * connection are failed instead (the caller sends new ones).
+	 */
 	resendAll(): void {
 		for (const [requestId, pending] of this.#pending) {
+			if (pending.barrier) {
+				this.#pending.delete(requestId);
+				pending.cancel();
+				pending.reject(new ConnectionLostError("the connection the barrier was sent on closed"));
+				continue;
+			}
 			this.#host.send({
 				tag: "ToServerKvRequest",
 				val: { actorId: pending.actorId, requestId, data: pending.data },
@@ -242,10 +253,15 @@ export class KvClient {
 		} catch (error) {
 			return Promise.reject(error);
 		}
-		return this.#send(actorId, data, options?.signal);
+		return this.#send(actorId, data, options?.signal, false);
 	}
 
-	#send(actorId: string, data: KvRequestData, signal: AbortSignal | undefined): Promise<KvResponseData> {
+	#send(
+		actorId: string,
+		data: KvRequestData,
+		signal: AbortSignal | undefined,
+		barrier: boolean,
+	): Promise<KvResponseData> {
 		if (this.#pending.size >= this.#host.maxPending) {
 			return Promise.reject(
 				new RunnerError("BUFFER_FULL", `too many KV requests in flight (limit ${this.#host.maxPending})`, {
@@ -270,6 +286,7 @@ export class KvClient {
 			}, this.#host.timeoutMs);
 			signal?.addEventListener("abort", onAbort, { once: true });
 			this.#pending.set(requestId, {
+				barrier,
 				actorId,
 				data,
 				resolve: (value) => {

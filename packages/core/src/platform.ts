@@ -45,6 +45,8 @@ export interface SocketEventMap {
 export interface WebSocketLike {
 	/** 0 connecting, 1 open, 2 closing, 3 closed. */
 	readonly readyState: number;
+	/** Bytes queued but not yet sent; used for backpressure when the runtime reports it. */
+	readonly bufferedAmount?: number;
 	/** The core sets this to `"arraybuffer"` right after creating the socket. */
 	binaryType: string;
 	/** Queues a frame; binary data goes out as a binary frame. */

@@ -92,6 +92,8 @@ export class Runner {
 			runner: this,
 			log: this.#log,
 			send,
+			ready: () => this.#connection.ready,
+			backpressured: () => this.#connection.backpressured,
 			getActor: (actorId) => this.#actors.get(actorId),
 			onError: (error, stage, actorId) => this.#report(error, actorId ? { stage, actorId } : { stage }),
 		});
@@ -255,7 +257,7 @@ export class Runner {
 	}
 
 	/** Stops the actor here and now, without asking the engine; its crash policy then applies. */
-	forceStopActor(actorId: string, generation?: number): Promise<void> {
+	async forceStopActor(actorId: string, generation?: number): Promise<void> {
 		return this.#actors.stop(this.#requireActor(actorId, generation), "forced");
 	}
 
@@ -448,8 +450,8 @@ export class Runner {
 			void this.#actors.stopAll("lost");
 		}
 		this.#commands.flush();
-		this.#events.resendAll();
 		this.#kv.resendAll();
+		this.#events.resendAll();
 		this.#tunnel.flush();
 		const first = this.#firstConnect;
 		this.#firstConnect = undefined;
@@ -496,7 +498,6 @@ export class Runner {
 				void this.shutdown({ mode: "immediate" });
 				return;
 			}
-			this.#events.clear();
 			void this.#actors.stopAll("lost");
 			return;
 		}

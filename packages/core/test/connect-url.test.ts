@@ -185,7 +185,10 @@ describe("config validation", () => {
 
 	it("accepts the minimal options and connects nowhere until start()", () => {
 		const engine = new FakeEngine();
-		const runner = new Runner({ ...base, platform: { webSocket: engine.webSocket, clock: new ManualClock() } });
+		const runner = new Runner({
+			...base,
+			platform: { webSocket: engine.webSocket, clock: new ManualClock() },
+		});
 		expect(runner.connected).toBe(false);
 		expect(engine.connections).toHaveLength(0);
 	});

@@ -7,13 +7,7 @@ import {
 	type StopCode,
 	type ToClient,
 } from "@rivetkit/engine-runner-protocol";
-import type {
-	Logger,
-	RunnerOptions,
-	SocketEventMap,
-	WebSocketFactory,
-	WebSocketLike,
-} from "../src/index.ts";
+import type { Logger, RunnerOptions, SocketEventMap, WebSocketFactory, WebSocketLike } from "../src/index.ts";
 import { Runner } from "../src/index.ts";
 import { type FakeConnection, FakeEngine, ManualClock } from "../src/testing/index.ts";
 
@@ -114,7 +108,8 @@ export function events(conn: FakeConnection): EventWrapper[] {
 export function eventsOf(conn: FakeConnection, actorId: string, generation?: number): EventWrapper[] {
 	return events(conn).filter(
 		(e) =>
-			e.checkpoint.actorId === actorId && (generation === undefined || e.checkpoint.generation === generation),
+			e.checkpoint.actorId === actorId &&
+			(generation === undefined || e.checkpoint.generation === generation),
 	);
 }
 
@@ -317,7 +312,10 @@ export class TappedSocket implements WebSocketLike {
 		this.inner.close(code, reason);
 	}
 
-	addEventListener<K extends keyof SocketEventMap>(type: K, listener: (event: SocketEventMap[K]) => void): void {
+	addEventListener<K extends keyof SocketEventMap>(
+		type: K,
+		listener: (event: SocketEventMap[K]) => void,
+	): void {
 		const list = this.#listeners.get(type) ?? [];
 		list.push(listener as AnyListener);
 		this.#listeners.set(type, list);

@@ -52,7 +52,17 @@ export class HttpRequests {
 			abort: new AbortController(),
 			feed: start.stream ? createBodyFeed() : undefined,
 			done: false,
+			onOverflow: () => {
+				if (overflowed) return;
+				overflowed = true;
+				this.#core.reply(
+					channel,
+					errorResponse(503, "runner", "buffer_full", "the runner's reply buffer was full"),
+					512,
+				);
+			},
 		};
+		let overflowed = false;
 		this.#requests.set(key, channel);
 		this.#core.track(channel);
 		void this.#serve(channel, start);

@@ -1,23 +1,26 @@
 /**
- * Replies produced while the engine connection is down: kept per request, in order, bounded in bytes and age, and
- * sent after the reconnect. A request whose queue is not empty never has a newer message overtake an older one.
+ * Replies that cannot be written now (the engine connection is down, or its socket buffer is over its bound): kept
+ * per request, in order, bounded in bytes and age, and written as soon as the connection can take them. A request
+ * whose queue is not empty never has a newer message overtake an older one.
  *
  * @module
  */
 import type { ToServer, ToServerTunnelMessage } from "@rivetkit/engine-runner-protocol";
 import { RunnerError } from "../errors.ts";
-import type { Clock } from "../platform.ts";
+import type { Cancel, Clock } from "../platform.ts";
 
 /** What the outbox needs from the runner. */
 export interface OutboxHost {
-	/** Writes a message; false when not connected. */
+	/** Writes a message; false when it cannot be written now. */
 	send(message: ToServer): boolean;
+	/** Whether the connection is up (so a retry timer is worth running). */
+	ready(): boolean;
 	readonly clock: Clock;
 	/** Most bytes kept across all requests. */
 	readonly maxBytes: number;
 	/** Oldest message kept, in milliseconds. */
 	readonly maxAgeMs: number;
-	/** A message had to be dropped (over a bound). */
+	/** Messages were dropped (over a bound); the request's queue is already discarded. */
 	onDrop(error: RunnerError, requestKey: string): void;
 }
 
@@ -27,11 +30,14 @@ interface Queued {
 	readonly at: number;
 }
 
+const RETRY_MS = 20;
+
 /** Per-request FIFO of tunnel messages waiting for the connection. */
 export class Outbox {
 	readonly #host: OutboxHost;
 	readonly #queues = new Map<string, Queued[]>();
 	#bytes = 0;
+	#retry: Cancel | undefined;
 
 	/** Creates an empty outbox. */
 	constructor(host: OutboxHost) {
@@ -57,34 +63,46 @@ export class Outbox {
 		return n;
 	}
 
-	/** Sends now if possible and nothing older is waiting for the same request; queues otherwise. */
-	push(requestKey: string, message: ToServerTunnelMessage, size: number): void {
+	/**
+	 * Writes now if possible and nothing older is waiting for the same request; queues otherwise. Returns false when
+	 * the message did not fit: the request's waiting messages are then discarded and `onDrop` is called.
+	 */
+	push(requestKey: string, message: ToServerTunnelMessage, size: number): boolean {
 		const queue = this.#queues.get(requestKey);
-		if (!queue && this.#host.send({ tag: "ToServerTunnelMessage", val: message })) return;
+		if (!queue && this.#host.send({ tag: "ToServerTunnelMessage", val: message })) return true;
 		this.#expire();
 		if (this.#bytes + size > this.#host.maxBytes) {
+			this.discard(requestKey);
 			this.#host.onDrop(
 				new RunnerError(
 					"BUFFER_FULL",
-					`reply buffer full (${this.#host.maxBytes} bytes) while disconnected; a ${message.messageKind.tag} was dropped`,
+					`reply buffer full (${this.#host.maxBytes} bytes) while the engine connection could not take more; a ${message.messageKind.tag} was dropped`,
 				),
 				requestKey,
 			);
-			return;
+			return false;
 		}
 		const entry = { message, size, at: this.#host.clock.now() };
-		if (queue) queue.push(entry);
+		const current = this.#queues.get(requestKey);
+		if (current) current.push(entry);
 		else this.#queues.set(requestKey, [entry]);
 		this.#bytes += size;
+		this.#scheduleRetry();
+		return true;
 	}
 
-	/** Sends what is waiting, oldest request first, until the connection refuses. */
+	/** Writes what is waiting, oldest request first, until the connection refuses. */
 	flush(): void {
+		this.#retry?.();
+		this.#retry = undefined;
 		this.#expire();
 		for (const [key, queue] of this.#queues) {
 			while (queue.length > 0) {
 				const head = queue[0]!;
-				if (!this.#host.send({ tag: "ToServerTunnelMessage", val: head.message })) return;
+				if (!this.#host.send({ tag: "ToServerTunnelMessage", val: head.message })) {
+					this.#scheduleRetry();
+					return;
+				}
 				queue.shift();
 				this.#bytes -= head.size;
 			}
@@ -98,6 +116,20 @@ export class Outbox {
 		if (!queue) return;
 		for (const entry of queue) this.#bytes -= entry.size;
 		this.#queues.delete(requestKey);
+	}
+
+	/** Cancels the retry timer (shutdown). */
+	close(): void {
+		this.#retry?.();
+		this.#retry = undefined;
+	}
+
+	#scheduleRetry(): void {
+		if (this.#retry || this.#queues.size === 0 || !this.#host.ready()) return;
+		this.#retry = this.#host.clock.setTimeout(() => {
+			this.#retry = undefined;
+			this.flush();
+		}, RETRY_MS);
 	}
 
 	#expire(): void {

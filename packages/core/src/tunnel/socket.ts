@@ -92,7 +92,10 @@ export interface SocketControl {
 	/** Marks the socket closed and dispatches `close` once. */
 	closed(socket: TunnelWebSocket, code: number, reason: string, wasClean: boolean): void;
 	/** Dispatches an event to the listeners; returns a promise when some listener returned one (settles when all have). */
-	dispatch<K extends keyof TunnelEventMap>(socket: TunnelWebSocket, event: TunnelEventMap[K]): Promise<void> | undefined;
+	dispatch<K extends keyof TunnelEventMap>(
+		socket: TunnelWebSocket,
+		event: TunnelEventMap[K],
+	): Promise<void> | undefined;
 	/** Incoming binary data as `binaryType` asks for. */
 	binaryData(socket: TunnelWebSocket, buffer: ArrayBuffer): ArrayBuffer | Blob;
 }
@@ -294,7 +297,11 @@ export class TunnelWebSocket {
 	#call<E>(fn: (event: E) => void, event: E): Promise<void> | undefined {
 		try {
 			const result = fn.call(this, event) as unknown;
-			if (result instanceof Promise) return result.then(() => {}, (error: unknown) => this.#link.listenerError(error));
+			if (result instanceof Promise)
+				return result.then(
+					() => {},
+					(error: unknown) => this.#link.listenerError(error),
+				);
 		} catch (error) {
 			this.#link.listenerError(error);
 		}

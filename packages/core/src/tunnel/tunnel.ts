@@ -31,6 +31,10 @@ export interface TunnelHost {
 	readonly runner: Runner;
 	readonly log: Logger;
 	send(message: ToServer): boolean;
+	/** Whether the engine connection is up. */
+	ready(): boolean;
+	/** Whether the engine socket's buffer is over its bound (tunnel replies then wait in the outbox). */
+	backpressured(): boolean;
 	getActor(actorId: string): ActorRecord | undefined;
 	onError(error: RunnerError, stage: ErrorStage, actorId?: string): void;
 }
@@ -43,6 +47,8 @@ export interface Channel {
 	readonly requestId: ArrayBuffer;
 	/** Next outgoing message index (u16, wraps). */
 	nextIndex: number;
+	/** Called when replies for this channel had to be dropped (buffer full or too old). */
+	onOverflow?(error: RunnerError): void;
 }
 
 /** The services the HTTP and WebSocket halves share. */
@@ -64,6 +70,7 @@ export interface TunnelCore {
 export class Tunnel {
 	readonly #outbox: Outbox;
 	readonly #byActor = new Map<string, Set<string>>();
+	readonly #channels = new Map<string, Channel>();
 	readonly #http: HttpRequests;
 	readonly #ws: WebSockets;
 
@@ -71,22 +78,29 @@ export class Tunnel {
 	constructor(host: TunnelHost) {
 		const options = host.config.options;
 		this.#outbox = new Outbox({
-			send: host.send,
+			send: (message) => !host.backpressured() && host.send(message),
+			ready: () => host.ready(),
 			clock: host.config.platform.clock,
 			maxBytes: options.maxBufferedReplyBytes ?? 64 * 1024 * 1024,
 			maxAgeMs: options.maxReplyAgeMs ?? 60_000,
-			onDrop: (error) => host.onError(error, "tunnel"),
+			onDrop: (error, key) => {
+				const channel = this.#channels.get(key);
+				host.onError(error, "tunnel", channel?.actorId);
+				channel?.onOverflow?.(error);
+			},
 		});
 		const core: TunnelCore = {
 			host,
 			reply: (channel, kind, size) => this.#reply(channel, kind, size),
 			buffered: (channel) => this.#outbox.bytesFor(channel.key),
 			track: (channel) => {
+				this.#channels.set(channel.key, channel);
 				const keys = this.#byActor.get(channel.actorId) ?? new Set<string>();
 				this.#byActor.set(channel.actorId, keys);
 				keys.add(channel.key);
 			},
 			untrack: (channel) => {
+				if (this.#channels.get(channel.key) === channel) this.#channels.delete(channel.key);
 				const keys = this.#byActor.get(channel.actorId);
 				keys?.delete(channel.key);
 				if (keys?.size === 0) this.#byActor.delete(channel.actorId);
@@ -168,6 +182,7 @@ export class Tunnel {
 	shutdown(): void {
 		this.#http.shutdown();
 		this.#ws.shutdown();
+		this.#outbox.close();
 	}
 
 	#reply(channel: Channel, kind: ToServerTunnelMessageKind, size: number): void {

@@ -318,10 +318,16 @@ export class WebSockets {
 
 	#processed(channel: WsChannel, index: number): void {
 		channel.processedIndex = index;
-		if (channel.hibernatable && this.#commitMode() === "auto" && channel.state === "open") this.#persist.schedule(channel);
+		if (channel.hibernatable && this.#commitMode() === "auto" && channel.state === "open")
+			this.#persist.schedule(channel);
 	}
 
-	#dispatchMessage(channel: WsChannel, index: number, data: ArrayBuffer, binary: boolean): Promise<void> | undefined {
+	#dispatchMessage(
+		channel: WsChannel,
+		index: number,
+		data: ArrayBuffer,
+		binary: boolean,
+	): Promise<void> | undefined {
 		if (channel.restored) this.metrics.replayed++;
 		const socket = channel.socket!;
 		return control.dispatch(socket, {
@@ -389,6 +395,11 @@ export class WebSockets {
 	}
 
 	#register(channel: WsChannel): void {
+		channel.onOverflow = () => {
+			if (this.#sockets.get(channel.key) !== channel) return;
+			this.#refuse(channel, 1013, "runner.buffer_full");
+			if (channel.socket) control.closed(channel.socket, 1013, "runner.buffer_full", false);
+		};
 		this.#sockets.set(channel.key, channel);
 		this.#core.track(channel);
 	}
