@@ -452,7 +452,8 @@ export class Runner {
 		this.#commands.flush();
 		this.#kv.resendAll();
 		this.#events.resendAll();
-		this.#tunnel.flush();
+		if (reconnected && previous === init.runnerId) this.#tunnel.reconnected();
+		else this.#tunnel.flush();
 		const first = this.#firstConnect;
 		this.#firstConnect = undefined;
 		first?.resolve();

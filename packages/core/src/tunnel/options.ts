@@ -33,8 +33,12 @@ export interface WebSocketContext extends RequestContext {
 	readonly restored: boolean;
 }
 
-/** What to do when a hibernatable socket's incoming message index skips ahead. */
-export type GapPolicy = "close" | "accept";
+/**
+ * What to do when a hibernatable socket's incoming message index skips ahead: `"close"` it (1008
+ * `ws.message_index_skip`), `"accept"` the message anyway, or `"resync"`: drop it and ask the gateway to replay
+ * everything not yet acknowledged (it re-sends from the oldest unacknowledged message, in order).
+ */
+export type GapPolicy = "close" | "accept" | "resync";
 
 /** Hibernating WebSocket behaviour. */
 export interface HibernationOptions {
@@ -51,8 +55,19 @@ export interface HibernationOptions {
 	commit?: "auto" | "manual";
 	/** Debounce of index persistence in `"auto"` mode, in ms. @default 100 */
 	persistDebounceMs?: number;
-	/** Incoming index gap on a hibernatable socket: close it (1008 `ws.message_index_skip`) or accept it. @default "close" */
+	/** Incoming index gap on a hibernatable socket. @default "close" */
 	gapPolicy?: GapPolicy;
+	/**
+	 * After a reconnect, ask the gateway to replay what each hibernatable socket has not acknowledged, so messages
+	 * sent by clients while the engine connection was down are not lost. @default true
+	 */
+	resyncOnReconnect?: boolean;
+	/**
+	 * After asking for a resync, how long outgoing messages of that socket are held (the gateway drops messages that
+	 * arrive while it resumes the connection); the first replayed or in-order incoming message releases them earlier.
+	 * @default 1000
+	 */
+	resyncHoldMs?: number;
 }
 
 /** Tunnel part of the runner options. */

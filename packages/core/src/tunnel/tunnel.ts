@@ -178,6 +178,12 @@ export class Tunnel {
 		this.#outbox.flush();
 	}
 
+	/** After a reconnect with the same runner id: flush, then ask for replays of unacknowledged socket messages. */
+	reconnected(): void {
+		this.#outbox.flush();
+		this.#ws.reconnected();
+	}
+
 	/** Aborts every request; sockets are left to the gateway (hibernatable ones survive). */
 	shutdown(): void {
 		this.#http.shutdown();

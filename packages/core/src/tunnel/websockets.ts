@@ -134,6 +134,53 @@ export class WebSockets {
 		return true;
 	}
 
+	/**
+	 * Asks the gateway to replay every message of a hibernatable socket that is not acknowledged yet: a
+	 * `ToServerWebSocketClose{hibernate: true}`, after which the gateway resumes the same connection and re-sends its
+	 * unacknowledged messages with their original indices (duplicates are dropped here).
+	 */
+	resync(channel: WsChannel): void {
+		if (!channel.hibernatable || channel.state !== "open" || channel.resyncing) return;
+		channel.resyncing = true;
+		this.#core.reply(
+			channel,
+			{ tag: "ToServerWebSocketClose", val: { code: null, reason: null, hibernate: true } },
+			32,
+		);
+		channel.held ??= [];
+		channel.holdTimer?.();
+		channel.holdTimer = this.#core.host.config.platform.clock.setTimeout(
+			() => this.#release(channel),
+			this.#core.host.config.options.hibernation?.resyncHoldMs ?? 1000,
+		);
+	}
+
+	/** Sends the messages held during a resync, in order. */
+	#release(channel: WsChannel): void {
+		channel.holdTimer?.();
+		channel.holdTimer = undefined;
+		const held = channel.held;
+		channel.held = undefined;
+		if (!held || this.#sockets.get(channel.key) !== channel) return;
+		for (const { data, binary } of held) {
+			this.#core.reply(
+				channel,
+				{ tag: "ToServerWebSocketMessage", val: { data, binary } },
+				data.byteLength + 64,
+			);
+		}
+	}
+
+	/** After a reconnect: resync every open hibernatable socket (unless `resyncOnReconnect` is false). */
+	reconnected(): void {
+		if (this.#core.host.config.options.hibernation?.resyncOnReconnect === false) return;
+		for (const channel of this.#sockets.values()) {
+			// A resync asked for on the old connection may never have arrived: ask again.
+			channel.resyncing = false;
+			this.resync(channel);
+		}
+	}
+
 	/** The client closed (or the gateway ended the connection). Not echoed back. */
 	closedByClient(key: string, close: ToClientWebSocketClose): void {
 		const channel = this.#sockets.get(key);
@@ -277,9 +324,23 @@ export class WebSockets {
 					);
 				return;
 			}
-			if (index !== nextIndex(channel.lastIndex)) {
+			if (index === nextIndex(channel.lastIndex)) {
+				channel.resyncing = false;
+				if (channel.held) this.#release(channel);
+			} else if (channel.resyncing) {
+				return;
+			} else {
 				this.metrics.gaps++;
-				if ((this.#core.host.config.options.hibernation?.gapPolicy ?? "close") === "close") {
+				const policy = this.#core.host.config.options.hibernation?.gapPolicy ?? "close";
+				if (policy === "resync") {
+					this.#core.host.log.warn(
+						{ expected: nextIndex(channel.lastIndex), got: index },
+						"WebSocket message index gap; resyncing",
+					);
+					this.resync(channel);
+					return;
+				}
+				if (policy === "close") {
 					this.#core.host.log.warn(
 						{ expected: nextIndex(channel.lastIndex), got: index },
 						"WebSocket message index gap; closing",
@@ -348,12 +409,15 @@ export class WebSockets {
 
 	#link(channel: WsChannel): ConstructorParameters<typeof TunnelWebSocket>[0] {
 		return {
-			send: (data, binary) =>
-				this.#core.reply(
-					channel,
-					{ tag: "ToServerWebSocketMessage", val: { data, binary } },
-					data.byteLength + 64,
-				),
+			send: (data, binary) => {
+				if (channel.held) channel.held.push({ data, binary });
+				else
+					this.#core.reply(
+						channel,
+						{ tag: "ToServerWebSocketMessage", val: { data, binary } },
+						data.byteLength + 64,
+					);
+			},
 			close: (code, reason) => {
 				if (this.#sockets.get(channel.key) !== channel) return;
 				this.#unregister(channel);
@@ -367,7 +431,8 @@ export class WebSockets {
 				);
 				this.#forget(channel);
 			},
-			buffered: () => this.#core.buffered(channel),
+			buffered: () =>
+				this.#core.buffered(channel) + (channel.held ?? []).reduce((n, m) => n + m.data.byteLength, 0),
 			listenerError: (error) =>
 				this.#core.host.onError(
 					new RunnerError("HANDLER_ERROR", `WebSocket listener threw: ${describeError(error)}`, {
@@ -409,6 +474,8 @@ export class WebSockets {
 		this.#core.untrack(channel);
 		channel.persistTimer?.();
 		channel.persistTimer = undefined;
+		channel.holdTimer?.();
+		channel.holdTimer = undefined;
 		if (channel.state === "open") {
 			this.metrics.open--;
 			if (channel.hibernatable) this.metrics.hibernatable--;

@@ -32,6 +32,15 @@ export interface WsChannel extends Channel {
 	queue: Array<{ index: number; data: ArrayBuffer; binary: boolean }>;
 	/** Whether a message's async listeners are still running. */
 	busy: boolean;
+	/** Waiting for the gateway to replay from the next expected index; out-of-order messages are dropped meanwhile. */
+	resyncing: boolean;
+	/**
+	 * Outgoing messages held while the gateway resumes the connection after a resync (it drops what arrives while it
+	 * switches over); undefined when not holding.
+	 */
+	held: Array<{ data: ArrayBuffer; binary: boolean }> | undefined;
+	/** Cancels the hold timer. */
+	holdTimer: Cancel | undefined;
 	persistTimer: Cancel | undefined;
 	persisting: Promise<void> | undefined;
 }
@@ -80,6 +89,9 @@ export function newChannel(
 		early: [],
 		queue: [],
 		busy: false,
+		resyncing: false,
+		held: undefined,
+		holdTimer: undefined,
 		persistTimer: undefined,
 		persisting: undefined,
 	};
