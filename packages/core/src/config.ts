@@ -207,6 +207,33 @@ function defaultUUID(): string {
 	return globalThis.crypto.randomUUID();
 }
 
+function checkHibernation(hibernation: RunnerOptions["hibernation"]): void {
+	if (hibernation === undefined) return;
+	if (typeof hibernation !== "object" || hibernation === null) fail("hibernation", "must be an object");
+	const { store, commit, gapPolicy, persistDebounceMs, resyncHoldMs } = hibernation;
+	if (
+		store !== undefined &&
+		store !== "kv" &&
+		store !== false &&
+		(typeof store !== "object" || store === null)
+	) {
+		fail("hibernation.store", `must be "kv", false or a HibernationStore`);
+	}
+	if (typeof store === "object" && store !== null) {
+		for (const method of ["load", "save", "updateIndex", "remove"] as const) {
+			if (typeof store[method] !== "function") fail(`hibernation.store.${method}`, "must be a function");
+		}
+	}
+	if (commit !== undefined && commit !== "auto" && commit !== "manual")
+		fail("hibernation.commit", `must be "auto" or "manual"`);
+	if (gapPolicy !== undefined && !["close", "accept", "resync"].includes(gapPolicy)) {
+		fail("hibernation.gapPolicy", `must be "close", "accept" or "resync"`);
+	}
+	if (persistDebounceMs !== undefined)
+		checkNumber("hibernation.persistDebounceMs", persistDebounceMs, 0, 3_600_000);
+	if (resyncHoldMs !== undefined) checkNumber("hibernation.resyncHoldMs", resyncHoldMs, 0, 3_600_000);
+}
+
 /** Validates `options` and fills in every default. Throws {@link InvalidArgumentError} naming the bad option. */
 export function resolveConfig(options: RunnerOptions): ResolvedConfig {
 	if (typeof options !== "object" || options === null) fail("options", "must be an object");
@@ -237,6 +264,17 @@ export function resolveConfig(options: RunnerOptions): ResolvedConfig {
 		options.onEviction !== "reconnect"
 	) {
 		fail("onEviction", `must be "shutdown" or "reconnect"`);
+	}
+	if (
+		options.signals !== undefined &&
+		typeof options.signals !== "boolean" &&
+		(typeof options.signals !== "object" || options.signals === null)
+	) {
+		fail("signals", "must be a boolean or an object of signal options");
+	}
+	checkHibernation(options.hibernation);
+	for (const name of ["maxResponseBodyBytes", "maxBufferedReplyBytes", "maxReplyAgeMs"] as const) {
+		if (options[name] !== undefined) checkNumber(name, options[name], 1, 2 ** 40);
 	}
 	const platform = options.platform ?? {};
 	const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };

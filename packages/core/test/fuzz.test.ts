@@ -23,14 +23,20 @@ function start(actorId: string, generation: number, index: bigint): ToClient {
 		val: [
 			{
 				checkpoint: { actorId, generation, index },
-				inner: { tag: "CommandStartActor", val: { config: { name: "fuzz", key: null, createTs: 1n, input: null }, hibernatingRequests: [] } },
+				inner: {
+					tag: "CommandStartActor",
+					val: { config: { name: "fuzz", key: null, createTs: 1n, input: null }, hibernatingRequests: [] },
+				},
 			},
 		],
 	};
 }
 
 function stop(actorId: string, generation: number, index: bigint): ToClient {
-	return { tag: "ToClientCommands", val: [{ checkpoint: { actorId, generation, index }, inner: { tag: "CommandStopActor", val: null } }] };
+	return {
+		tag: "ToClientCommands",
+		val: [{ checkpoint: { actorId, generation, index }, inner: { tag: "CommandStopActor", val: null } }],
+	};
 }
 
 function request(actorId: string, n: number, headers: Map<string, string> = new Map()): ToClient {
@@ -38,7 +44,10 @@ function request(actorId: string, n: number, headers: Map<string, string> = new 
 		tag: "ToClientTunnelMessage",
 		val: {
 			messageId: { gatewayId: ids(n), requestId: ids(n + 1), messageIndex: 0 },
-			messageKind: { tag: "ToClientRequestStart", val: { actorId, method: "GET", path: `/r/${n}`, headers, body: null, stream: false } },
+			messageKind: {
+				tag: "ToClientRequestStart",
+				val: { actorId, method: "GET", path: `/r/${n}`, headers, body: null, stream: false },
+			},
 		},
 	};
 }
@@ -60,15 +69,24 @@ function nonsense(random: () => number, n: number): ToClient {
 			return request("steady", n, headers);
 		}
 		case 4:
-			return { tag: "ToClientKvResponse", val: { requestId: Math.floor(random() * 1e9), data: { tag: "KvPutResponse", val: null } } };
+			return {
+				tag: "ToClientKvResponse",
+				val: { requestId: Math.floor(random() * 1e9), data: { tag: "KvPutResponse", val: null } },
+			};
 		case 5:
-			return { tag: "ToClientAckEvents", val: { lastEventCheckpoints: [{ actorId: ghost, generation: 9, index: 1_000_000n }] } };
+			return {
+				tag: "ToClientAckEvents",
+				val: { lastEventCheckpoints: [{ actorId: ghost, generation: 9, index: 1_000_000n }] },
+			};
 		case 6:
 			return {
 				tag: "ToClientTunnelMessage",
 				val: {
 					messageId: { gatewayId: ids(n), requestId: ids(n), messageIndex: Math.floor(random() * 65536) },
-					messageKind: { tag: "ToClientWebSocketMessage", val: { data: new Uint8Array([1, 2, 3]).buffer, binary: true } },
+					messageKind: {
+						tag: "ToClientWebSocketMessage",
+						val: { data: new Uint8Array([1, 2, 3]).buffer, binary: true },
+					},
 				},
 			};
 		case 7:

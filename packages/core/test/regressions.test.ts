@@ -1,6 +1,6 @@
 /**
- * Tests that expose bugs found in src while writing the unit tests. Each describe block names the bug; they fail
- * against the current src and must pass once it is fixed.
+ * Regression tests for bugs found while writing the unit tests. Each describe block names the bug; they failed
+ * before the fix and pass since.
  */
 import { StopCode } from "@rivetkit/engine-runner-protocol";
 import { describe, expect, it } from "vitest";
