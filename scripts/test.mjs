@@ -52,7 +52,7 @@ export function countResults(output) {
 		deno: { passed: 0, failed: 0 },
 	};
 	for (const raw of output.split("\n")) {
-		const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
+		const line = raw.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
 		let m = /Tests\s+(.*)\(\d+\)\s*$/.exec(line);
 		if (m) {
 			for (const part of m[1].split("|")) {
