@@ -1,38 +1,31 @@
 /**
- * `Runner`: the facade that wires the connection, actors, commands, events, KV and tunnel together.
+ * `Runner`: the public facade. It keeps the reference runner's method names; each method validates its arguments and
+ * delegates to one part (built in wiring.ts; the engine session in session.ts). It is longer than most modules
+ * because the public surface is: every method is a few documented lines.
  *
  * @module
  */
-import {
-	encodeToServerlessServer,
-	type ToClient,
-	type ToClientInit,
-	type ToServer,
-} from "@rivetkit/engine-runner-protocol";
+import { encodeToServerlessServer } from "@rivetkit/engine-runner-protocol";
 import type { ActorRecord } from "./actor.ts";
-import { Actors } from "./actors.ts";
 import { toBase64 } from "./bytes.ts";
-import { CommandHandler } from "./commands.ts";
 import { type ResolvedConfig, type RunnerOptions, resolveConfig } from "./config.ts";
-import { Connection } from "./connection.ts";
 import {
 	ActorNotFoundError,
-	ConnectionLostError,
 	describeError,
 	InvalidArgumentError,
 	isRunnerError,
 	RunnerError,
 	RunnerShutdownError,
 } from "./errors.ts";
-import { EventLog } from "./events.ts";
-import { type KvCallOptions, KvClient, type KvEntry, type KvListOptions } from "./kv.ts";
-import type { Cancel, Logger } from "./platform.ts";
+import type { KvCallOptions, KvEntry, KvListOptions } from "./kv.ts";
+import type { Logger } from "./platform.ts";
+import { Session } from "./session.ts";
 import { runShutdown } from "./shutdown.ts";
 import { bindSignals } from "./signals.ts";
-import { Tunnel } from "./tunnel/tunnel.ts";
 import type { WebSocketMetrics } from "./tunnel/ws-channel.ts";
 import type { ActorInfo, EngineThresholds, ErrorContext, ShutdownOptions } from "./types.ts";
 import { PROTOCOL_VERSION } from "./url.ts";
+import { type RunnerParts, wireRunner } from "./wiring.ts";
 
 /** Options of {@link Runner.start}. */
 export interface StartOptions {
@@ -47,103 +40,33 @@ export interface StartOptions {
 export class Runner {
 	readonly #config: ResolvedConfig;
 	readonly #log: Logger;
-	readonly #connection: Connection;
-	readonly #actors: Actors;
-	readonly #commands: CommandHandler;
-	readonly #events: EventLog;
-	readonly #kv: KvClient;
-	readonly #tunnel: Tunnel;
-	#runnerId: string | undefined;
-	#thresholds: EngineThresholds | undefined;
+	readonly #parts: RunnerParts;
+	readonly #session: Session;
 	#started = false;
 	#draining = false;
 	#shutdown: Promise<void> | undefined;
-	#lostTimer: Cancel | undefined;
 	#escalate: (() => void) | undefined;
 	#shutdownWaiters: Array<() => void> = [];
-	#firstConnect: { resolve: () => void; reject: (error: unknown) => void } | undefined;
 
 	/** Validates the options; throws {@link InvalidArgumentError} naming a bad one. Connects only on `start()`. */
 	constructor(options: RunnerOptions) {
 		this.#config = resolveConfig(options);
-		const config = this.#config;
-		const { clock } = config.platform;
-		this.#log = config.platform.logger.child({ runner: config.runnerName });
-		const send = (message: ToServer): boolean => this.#connection.send(message);
-		this.#kv = new KvClient({
-			send,
-			clock,
-			timeoutMs: config.kvTimeoutMs,
-			maxPending: config.limits.maxPendingKvRequests,
-			assertActor: (actorId) => {
-				if (this.#shutdown && !this.#actors.get(actorId)) throw new RunnerShutdownError();
-				if (!this.#actors.get(actorId)) throw new ActorNotFoundError(actorId);
-			},
-		});
-		this.#events = new EventLog({
-			send,
-			barrier: (actorId) => this.#kv.barrier(actorId),
-			onError: (error, actorId) => this.#report(error, { stage: "event", actorId }),
-			maxHistory: config.limits.maxEventHistory,
-			resendChunk: config.limits.eventResendChunk,
-		});
-		this.#tunnel = new Tunnel({
-			config,
+		this.#log = this.#config.platform.logger.child({ runner: this.#config.runnerName });
+		this.#parts = wireRunner(this.#config, this.#log, {
 			runner: this,
-			log: this.#log,
-			send,
-			ready: () => this.#connection.ready,
-			backpressured: () => this.#connection.backpressured,
-			getActor: (actorId) => this.#actors.get(actorId),
-			onError: (error, stage, actorId) => this.#report(error, actorId ? { stage, actorId } : { stage }),
+			send: (message) => this.#session.connection.send(message),
+			ready: () => this.#session.connection.ready,
+			backpressured: () => this.#session.connection.backpressured,
+			shuttingDown: () => this.#shutdown !== undefined,
+			draining: () => this.#draining,
+			report: (error, context) => this.#report(error, context),
 		});
-		this.#actors = new Actors({
-			clock,
-			log: this.#log,
-			startTimeoutMs: config.actorStartTimeoutMs,
-			stopTimeoutMs: config.actorStopTimeoutMs,
-			startContext: (actor) => ({
-				actorId: actor.actorId,
-				generation: actor.generation,
-				config: actor.config,
-				get state() {
-					return actor.state;
-				},
-				signal: actor.signal,
-				runner: this,
-			}),
-			stopContext: (actor, reason) => ({
-				actorId: actor.actorId,
-				generation: actor.generation,
-				reason,
-				runner: this,
-			}),
-			onActorStart: (context) => options.onActorStart(context),
-			...(options.onActorStop ? { onActorStop: (context) => options.onActorStop!(context) } : {}),
-			recordEvent: (actor, event) => void this.#events.record(actor.actorId, actor.generation, event),
-			closeEvents: (actor) => this.#events.close(actor.actorId, actor.generation),
-			isDraining: () => this.#draining,
-			onError: (error, stage, actorId) => this.#report(error, { stage, actorId }),
-			hooks: this.#tunnel.lifecycleHooks(),
+		this.#session = new Session(this.#config, this.#log, this.#parts, {
+			shuttingDown: () => this.#shutdown !== undefined,
+			evicted: () => void this.shutdown({ mode: "immediate" }),
+			callback: (name, fn) => this.#callback(name, fn),
+			report: (error, context) => this.#report(error, context),
 		});
-		this.#commands = new CommandHandler({
-			actors: this.#actors,
-			log: this.#log,
-			send,
-			maxTombstones: config.limits.maxCommandTombstones,
-			onRegistered: (actor, command) => this.#tunnel.registerActor(actor, command.hibernatingRequests),
-		});
-		this.#connection = new Connection(
-			config,
-			{
-				init: () => this.#initMessage(),
-				onReady: (init, reconnected) => this.#onReady(init, reconnected),
-				onMessage: (message) => this.#onMessage(message),
-				onClosed: (code, reason, evicted) => this.#onClosed(code, reason, evicted),
-				onError: (error) => this.#report(error, { stage: "connection" }),
-			},
-			this.#log,
-		);
 	}
 
 	/** Runner pool name. */
@@ -153,27 +76,27 @@ export class Runner {
 
 	/** Id the engine gave this runner; undefined before the first handshake. */
 	get runnerId(): string | undefined {
-		return this.#runnerId;
+		return this.#session.runnerId;
 	}
 
 	/** Thresholds announced by the engine at the last handshake. */
 	get thresholds(): EngineThresholds | undefined {
-		return this.#thresholds;
+		return this.#session.thresholds;
 	}
 
 	/** Whether the engine connection is up and the handshake done. */
 	get connected(): boolean {
-		return this.#connection.ready;
+		return this.#session.connection.ready;
 	}
 
 	/** The actors hosted now, by id (read-only views). */
 	get actors(): ReadonlyMap<string, ActorInfo> {
-		return this.#actors.map;
+		return this.#parts.actors.map;
 	}
 
 	/** Counters of tunnelled WebSockets (open, hibernatable, restored, replayed, dropped duplicates, gaps). */
 	get webSocketMetrics(): Readonly<WebSocketMetrics> {
-		return { ...this.#tunnel.metrics };
+		return { ...this.#parts.tunnel.metrics };
 	}
 
 	/** Connects to the engine. Resolves after the first successful handshake; keeps retrying until then. */
@@ -194,11 +117,7 @@ export class Runner {
 			if (signal.aborted) return this.shutdown().then(() => Promise.reject(new RunnerShutdownError()));
 			signal.addEventListener("abort", () => void this.shutdown(), { once: true });
 		}
-		const ready = new Promise<void>((resolve, reject) => {
-			this.#firstConnect = { resolve, reject };
-		});
-		this.#connection.start();
-		return ready;
+		return this.#session.start();
 	}
 
 	/**
@@ -235,7 +154,7 @@ export class Runner {
 	sleepActor(actorId: string, generation?: number): void {
 		const actor = this.#requireActor(actorId, generation);
 		actor.intent = "sleep";
-		this.#events.record(actor.actorId, actor.generation, {
+		this.#parts.events.record(actor.actorId, actor.generation, {
 			tag: "EventActorIntent",
 			val: { intent: { tag: "ActorIntentSleep", val: null } },
 		});
@@ -245,7 +164,7 @@ export class Runner {
 	stopActor(actorId: string, generation?: number): void {
 		const actor = this.#requireActor(actorId, generation);
 		actor.intent = "destroy";
-		this.#events.record(actor.actorId, actor.generation, {
+		this.#parts.events.record(actor.actorId, actor.generation, {
 			tag: "EventActorIntent",
 			val: { intent: { tag: "ActorIntentStop", val: null } },
 		});
@@ -258,17 +177,17 @@ export class Runner {
 
 	/** Stops the actor here and now, without asking the engine; its crash policy then applies. */
 	async forceStopActor(actorId: string, generation?: number): Promise<void> {
-		return this.#actors.stop(this.#requireActor(actorId, generation), "forced");
+		return this.#parts.actors.stop(this.#requireActor(actorId, generation), "forced");
 	}
 
 	/** The hosted actor, or undefined (also when `generation` is given and differs). */
 	getActor(actorId: string, generation?: number): ActorInfo | undefined {
-		return this.#actors.get(actorId, generation);
+		return this.#parts.actors.get(actorId, generation);
 	}
 
 	/** Whether the actor is hosted here. */
 	hasActor(actorId: string, generation?: number): boolean {
-		return this.#actors.get(actorId, generation) !== undefined;
+		return this.#parts.actors.get(actorId, generation) !== undefined;
 	}
 
 	/** Waits until the hosted actor has started; rejects if it is unknown or its start fails. */
@@ -289,7 +208,10 @@ export class Runner {
 		}
 		const actor = this.#requireActor(actorId, generation);
 		const alarmTs = ms === null ? null : BigInt(Math.floor(ms));
-		this.#events.record(actor.actorId, actor.generation, { tag: "EventActorSetAlarm", val: { alarmTs } });
+		this.#parts.events.record(actor.actorId, actor.generation, {
+			tag: "EventActorSetAlarm",
+			val: { alarmTs },
+		});
 	}
 
 	/** Clears the actor's alarm. */
@@ -299,12 +221,12 @@ export class Runner {
 
 	/** Values for `keys` in the same order; `null` where missing. */
 	kvGet(actorId: string, keys: Uint8Array[], options?: KvCallOptions): Promise<(Uint8Array | null)[]> {
-		return this.#kv.get(actorId, keys, options);
+		return this.#parts.kv.get(actorId, keys, options);
 	}
 
 	/** Every entry of the actor's store, in key order. */
 	kvListAll(actorId: string, options?: KvListOptions): Promise<KvEntry[]> {
-		return this.#kv.listAll(actorId, options);
+		return this.#parts.kv.listAll(actorId, options);
 	}
 
 	/** Entries with `start ≤ key ≤ end`, or `< end` when `exclusive`. */
@@ -315,32 +237,32 @@ export class Runner {
 		exclusive?: boolean,
 		options?: KvListOptions,
 	): Promise<KvEntry[]> {
-		return this.#kv.listRange(actorId, start, end, exclusive, options);
+		return this.#parts.kv.listRange(actorId, start, end, exclusive, options);
 	}
 
 	/** Entries whose key starts with `prefix`. */
 	kvListPrefix(actorId: string, prefix: Uint8Array, options?: KvListOptions): Promise<KvEntry[]> {
-		return this.#kv.listPrefix(actorId, prefix, options);
+		return this.#parts.kv.listPrefix(actorId, prefix, options);
 	}
 
 	/** Writes entries atomically (≤ 128 entries, keys ≤ 2046 bytes, values ≤ 128 KiB, ≤ 976 KiB in all). */
 	kvPut(actorId: string, entries: KvEntry[], options?: KvCallOptions): Promise<void> {
-		return this.#kv.put(actorId, entries, options);
+		return this.#parts.kv.put(actorId, entries, options);
 	}
 
 	/** Deletes keys. */
 	kvDelete(actorId: string, keys: Uint8Array[], options?: KvCallOptions): Promise<void> {
-		return this.#kv.delete(actorId, keys, options);
+		return this.#parts.kv.delete(actorId, keys, options);
 	}
 
 	/** Deletes keys with `start ≤ key < end`. */
 	kvDeleteRange(actorId: string, start: Uint8Array, end: Uint8Array, options?: KvCallOptions): Promise<void> {
-		return this.#kv.deleteRange(actorId, start, end, options);
+		return this.#parts.kv.deleteRange(actorId, start, end, options);
 	}
 
 	/** Deletes the actor's whole store. */
 	kvDrop(actorId: string, options?: KvCallOptions): Promise<void> {
-		return this.#kv.drop(actorId, options);
+		return this.#parts.kv.drop(actorId, options);
 	}
 
 	/**
@@ -356,7 +278,7 @@ export class Runner {
 			throw new InvalidArgumentError("gatewayId", "must be 8 lowercase hex characters");
 		if (!/^[0-9a-f]{8}$/.test(requestId))
 			throw new InvalidArgumentError("requestId", "must be 8 lowercase hex characters");
-		return this.#tunnel.ackWebSocketMessage(gatewayId, requestId, index);
+		return this.#parts.tunnel.ackWebSocketMessage(gatewayId, requestId, index);
 	}
 
 	/**
@@ -364,10 +286,10 @@ export class Runner {
 	 * by `ToServerlessServerInit`. Undefined before the first handshake.
 	 */
 	getServerlessInitPacket(): string | undefined {
-		if (!this.#runnerId) return undefined;
+		if (!this.#session.runnerId) return undefined;
 		const body = encodeToServerlessServer({
 			tag: "ToServerlessServerInit",
-			val: { runnerId: this.#runnerId, runnerProtocolVersion: PROTOCOL_VERSION },
+			val: { runnerId: this.#session.runnerId, runnerProtocolVersion: PROTOCOL_VERSION },
 		});
 		const packet = new Uint8Array(body.length + 2);
 		packet[0] = PROTOCOL_VERSION & 0xff;
@@ -378,7 +300,7 @@ export class Runner {
 
 	/** A description without secrets. */
 	toString(): string {
-		return `Runner(${this.#config.runnerName}, ${this.#config.endpoint.origin}, ${this.#runnerId ?? "not connected"})`;
+		return `Runner(${this.#config.runnerName}, ${this.#config.endpoint.origin}, ${this.#session.runnerId ?? "not connected"})`;
 	}
 
 	/** JSON form without secrets. */
@@ -386,8 +308,8 @@ export class Runner {
 		return {
 			runnerName: this.#config.runnerName,
 			endpoint: this.#config.endpoint.origin,
-			runnerId: this.#runnerId,
-			actors: this.#actors.size,
+			runnerId: this.#session.runnerId,
+			actors: this.#parts.actors.size,
 		};
 	}
 
@@ -400,140 +322,24 @@ export class Runner {
 				`must be a non-negative integer, got ${String(generation)}`,
 			);
 		}
-		const actor = this.#actors.get(actorId, generation);
+		const actor = this.#parts.actors.get(actorId, generation);
 		if (!actor) throw new ActorNotFoundError(actorId);
 		return actor;
 	}
 
-	#initMessage(): ToServer {
-		const { options } = this.#config;
-		const names = options.prepopulateActorNames;
-		return {
-			tag: "ToServerInit",
-			val: {
-				name: this.#config.runnerName,
-				version: this.#config.version,
-				totalSlots: this.#config.totalSlots,
-				prepopulateActorNames: names
-					? new Map(
-							Object.entries(names).map(([name, value]) => [
-								name,
-								{ metadata: JSON.stringify(value?.metadata ?? {}) },
-							]),
-						)
-					: null,
-				metadata: options.metadata === undefined ? null : JSON.stringify(options.metadata),
-			},
-		};
-	}
-
-	#onReady(init: ToClientInit, reconnected: boolean): void {
-		this.#lostTimer?.();
-		this.#lostTimer = undefined;
-		const previous = this.#runnerId;
-		this.#runnerId = init.runnerId;
-		const m = init.metadata;
-		this.#thresholds = {
-			runnerLostThreshold: Number(m.runnerLostThreshold),
-			actorStopThreshold: Number(m.actorStopThreshold),
-			serverlessDrainGracePeriod:
-				m.serverlessDrainGracePeriod === null ? null : Number(m.serverlessDrainGracePeriod),
-		};
-		this.#log.info({ runnerId: init.runnerId, reconnected }, "connected to engine");
-		if (previous !== undefined && previous !== init.runnerId) {
-			this.#log.warn(
-				{ previous, runnerId: init.runnerId },
-				"engine gave this runner a new id; its actors were lost",
-			);
-			this.#events.clear();
-			this.#commands.resetAcks();
-			void this.#actors.stopAll("lost");
-		}
-		this.#commands.flush();
-		this.#kv.resendAll();
-		this.#events.resendAll();
-		if (reconnected && previous === init.runnerId) this.#tunnel.reconnected();
-		else this.#tunnel.flush();
-		const first = this.#firstConnect;
-		this.#firstConnect = undefined;
-		first?.resolve();
-		this.#callback("onConnected", () =>
-			this.#config.options.onConnected?.({
-				runnerId: init.runnerId,
-				reconnected,
-				metadata: this.#thresholds!,
-			}),
-		);
-	}
-
-	#onMessage(message: ToClient): void {
-		switch (message.tag) {
-			case "ToClientCommands":
-				this.#commands.handle(message.val);
-				break;
-			case "ToClientAckEvents":
-				for (const checkpoint of message.val.lastEventCheckpoints) this.#events.ack(checkpoint);
-				break;
-			case "ToClientKvResponse":
-				if (!this.#kv.handleResponse(message.val))
-					this.#log.debug({ requestId: message.val.requestId }, "KV response for no waiting request");
-				break;
-			case "ToClientTunnelMessage":
-				this.#tunnel.handle(message.val);
-				break;
-			default:
-				this.#log.debug({ tag: message.tag }, "ignoring unexpected message");
-		}
-	}
-
-	#onClosed(code: number, reason: string, evicted: boolean): void {
-		const willReconnect = !this.#shutdown && !(evicted && this.#config.options.onEviction !== "reconnect");
-		if (evicted && !willReconnect) this.#connection.halt();
-		this.#callback("onDisconnected", () =>
-			this.#config.options.onDisconnected?.({ code, reason, willReconnect }),
-		);
-		if (this.#shutdown) return;
-		if (evicted) {
-			this.#log.warn({ reason }, "evicted by the engine");
-			if (!willReconnect) {
-				void this.shutdown({ mode: "immediate" });
-				return;
-			}
-			void this.#actors.stopAll("lost");
-			return;
-		}
-		this.#armLostTimer();
-	}
-
-	#armLostTimer(): void {
-		if (this.#lostTimer) return;
-		const ms = this.#config.runnerLostTimeoutMs ?? 2 * (this.#thresholds?.runnerLostThreshold ?? 15_000);
-		this.#lostTimer = this.#config.platform.clock.setTimeout(() => {
-			this.#lostTimer = undefined;
-			this.#log.warn(
-				{ afterMs: ms, actors: this.#actors.size },
-				"engine unreachable past the lost threshold; stopping actors locally",
-			);
-			this.#kv.failAll(new ConnectionLostError(`engine unreachable for ${ms} ms`));
-			void this.#actors.stopAll("lost");
-		}, ms);
-	}
-
 	async #runShutdown(options: ShutdownOptions): Promise<void> {
-		this.#lostTimer?.();
-		this.#lostTimer = undefined;
-		const wasConnecting = this.#firstConnect;
-		this.#firstConnect = undefined;
-		if (!this.#connection.ready) this.#connection.halt();
+		this.#session.stop();
+		const { actors, kv, tunnel } = this.#parts;
+		const connection = this.#session.connection;
 		await runShutdown(
 			{
-				actors: this.#actors,
+				actors,
 				log: this.#log,
 				defaultDeadlineMs: this.#config.drainDeadlineMs,
-				connected: () => this.#connection.ready,
+				connected: () => connection.ready,
 				announceStopping: () => {
 					this.#draining = true;
-					return this.#connection.send({ tag: "ToServerStopping", val: null });
+					return connection.send({ tag: "ToServerStopping", val: null });
 				},
 				progress: (remaining, elapsedMs) => this.#progress(remaining, elapsedMs),
 				escalated: new Promise<void>((resolve) => {
@@ -541,9 +347,9 @@ export class Runner {
 				}),
 				now: () => this.#config.platform.clock.now(),
 				closeTransport: async () => {
-					this.#tunnel.shutdown();
-					this.#kv.close();
-					await this.#connection.close(1000, "pegboard.runner_shutdown");
+					tunnel.shutdown();
+					kv.close();
+					await connection.close(1000, "pegboard.runner_shutdown");
 				},
 				finished: async () => {
 					try {
@@ -560,7 +366,6 @@ export class Runner {
 			},
 			options,
 		);
-		wasConnecting?.reject(new RunnerShutdownError("runner shut down before it connected"));
 	}
 
 	#progress(remaining: number, elapsedMs: number): void {

@@ -10,16 +10,15 @@ import type {
 	ToClientWebSocketOpen,
 } from "@rivetkit/engine-runner-protocol";
 import type { ActorRecord } from "../actor.ts";
-import { utf8Decode } from "../bytes.ts";
 import { describeError, RunnerError } from "../errors.ts";
 import { Persistence } from "../hibernation/persist.ts";
 import { Restorer } from "../hibernation/restore.ts";
 import { createKvHibernationStore, type HibernationStore } from "../hibernation/store.ts";
-import { indexAfter, nextIndex } from "./ids.ts";
 import type { WebSocketContext } from "./options.ts";
 import { TunnelWebSocket, tunnelSocketControl } from "./socket.ts";
 import type { TunnelCore } from "./tunnel.ts";
 import { newChannel, type WebSocketMetrics, type WsChannel } from "./ws-channel.ts";
+import { commitMode, Inbound } from "./ws-inbound.ts";
 
 const control = tunnelSocketControl();
 
@@ -38,6 +37,7 @@ export class WebSockets {
 	readonly #sockets = new Map<string, WsChannel>();
 	readonly #persist: Persistence;
 	readonly #restorer: Restorer;
+	readonly #inbound: Inbound;
 	#store: HibernationStore | undefined | null = null;
 
 	/** Creates the WebSocket half. */
@@ -53,6 +53,16 @@ export class WebSockets {
 			ack: (channel, index) =>
 				core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32),
 			onError: (error, actorId) => host.onError(error, "hibernation", actorId),
+		});
+		this.#inbound = new Inbound({
+			core,
+			persist: this.#persist,
+			metrics: this.metrics,
+			current: (channel) => this.#sockets.get(channel.key) === channel,
+			close: (channel, code, reason) => {
+				this.#refuse(channel, code, reason);
+				if (channel.socket) control.closed(channel.socket, code, reason, false);
+			},
 		});
 		this.#restorer = new Restorer({
 			core,
@@ -123,7 +133,7 @@ export class WebSockets {
 		}
 		if (channel.state === "opening")
 			channel.early.push({ index, data: message.data, binary: message.binary });
-		else if (channel.state === "open") this.#deliver(channel, index, message.data, message.binary);
+		else if (channel.state === "open") this.#inbound.deliver(channel, index, message.data, message.binary);
 	}
 
 	/** Acknowledges a message index of an open socket; false when there is no such socket. */
@@ -134,50 +144,13 @@ export class WebSockets {
 		return true;
 	}
 
-	/**
-	 * Asks the gateway to replay every message of a hibernatable socket that is not acknowledged yet: a
-	 * `ToServerWebSocketClose{hibernate: true}`, after which the gateway resumes the same connection and re-sends its
-	 * unacknowledged messages with their original indices (duplicates are dropped here).
-	 */
-	resync(channel: WsChannel): void {
-		if (!channel.hibernatable || channel.state !== "open" || channel.resyncing) return;
-		channel.resyncing = true;
-		this.#core.reply(
-			channel,
-			{ tag: "ToServerWebSocketClose", val: { code: null, reason: null, hibernate: true } },
-			32,
-		);
-		channel.held ??= [];
-		channel.holdTimer?.();
-		channel.holdTimer = this.#core.host.config.platform.clock.setTimeout(
-			() => this.#release(channel),
-			this.#core.host.config.options.hibernation?.resyncHoldMs ?? 1000,
-		);
-	}
-
-	/** Sends the messages held during a resync, in order. */
-	#release(channel: WsChannel): void {
-		channel.holdTimer?.();
-		channel.holdTimer = undefined;
-		const held = channel.held;
-		channel.held = undefined;
-		if (!held || this.#sockets.get(channel.key) !== channel) return;
-		for (const { data, binary } of held) {
-			this.#core.reply(
-				channel,
-				{ tag: "ToServerWebSocketMessage", val: { data, binary } },
-				data.byteLength + 64,
-			);
-		}
-	}
-
 	/** After a reconnect: resync every open hibernatable socket (unless `resyncOnReconnect` is false). */
 	reconnected(): void {
 		if (this.#core.host.config.options.hibernation?.resyncOnReconnect === false) return;
 		for (const channel of this.#sockets.values()) {
 			// A resync asked for on the old connection may never have arrived: ask again.
 			channel.resyncing = false;
-			this.resync(channel);
+			this.#inbound.resync(channel);
 		}
 	}
 
@@ -197,7 +170,7 @@ export class WebSockets {
 		this.#unregister(channel);
 		if (!channel.hibernatable) {
 			if (channel.socket) control.closed(channel.socket, 1001, "actor.stopped", false);
-		} else if (this.#commitMode() === "auto") {
+		} else if (commitMode(this.#core) === "auto") {
 			await this.#persist.flush(channel);
 		}
 	}
@@ -209,10 +182,6 @@ export class WebSockets {
 			if (channel.socket && !channel.hibernatable)
 				control.closed(channel.socket, 1001, "runner.shutdown", false);
 		}
-	}
-
-	#commitMode(): "auto" | "manual" {
-		return this.#core.host.config.options.hibernation?.commit ?? "auto";
 	}
 
 	async #accept(channel: WsChannel, open: ToClientWebSocketOpen): Promise<void> {
@@ -309,115 +278,13 @@ export class WebSockets {
 		const early = channel.early;
 		channel.early = [];
 		for (const message of early)
-			if (channel.state === "open") this.#deliver(channel, message.index, message.data, message.binary);
-	}
-
-	#deliver(channel: WsChannel, index: number, data: ArrayBuffer, binary: boolean): void {
-		if (channel.hibernatable) {
-			if (!indexAfter(index, channel.lastIndex)) {
-				this.metrics.droppedDuplicates++;
-				if (!indexAfter(index, channel.persistedIndex))
-					this.#core.reply(
-						channel,
-						{ tag: "ToServerWebSocketMessageAck", val: { index: channel.persistedIndex } },
-						32,
-					);
-				return;
-			}
-			if (index === nextIndex(channel.lastIndex)) {
-				channel.resyncing = false;
-				if (channel.held) this.#release(channel);
-			} else if (channel.resyncing) {
-				return;
-			} else {
-				this.metrics.gaps++;
-				const policy = this.#core.host.config.options.hibernation?.gapPolicy ?? "close";
-				if (policy === "resync") {
-					this.#core.host.log.warn(
-						{ expected: nextIndex(channel.lastIndex), got: index },
-						"WebSocket message index gap; resyncing",
-					);
-					this.resync(channel);
-					return;
-				}
-				if (policy === "close") {
-					this.#core.host.log.warn(
-						{ expected: nextIndex(channel.lastIndex), got: index },
-						"WebSocket message index gap; closing",
-					);
-					this.#refuse(channel, 1008, "ws.message_index_skip");
-					if (channel.socket) control.closed(channel.socket, 1008, "ws.message_index_skip", false);
-					return;
-				}
-			}
-		}
-		channel.lastIndex = index;
-		channel.queue.push({ index, data, binary });
-		this.#pump(channel);
-	}
-
-	/**
-	 * Dispatches queued messages in order, one at a time: when a listener returns a promise, the next message of the
-	 * same socket waits for it (like an input gate), so async handlers never interleave.
-	 */
-	#pump(channel: WsChannel): void {
-		while (!channel.busy && channel.state === "open" && channel.queue.length > 0) {
-			const { index, data, binary } = channel.queue.shift()!;
-			const pending = this.#dispatchMessage(channel, index, data, binary);
-			if (!pending) {
-				this.#processed(channel, index);
-				continue;
-			}
-			channel.busy = true;
-			void pending.then(() => {
-				channel.busy = false;
-				this.#processed(channel, index);
-				this.#pump(channel);
-			});
-		}
-	}
-
-	#processed(channel: WsChannel, index: number): void {
-		channel.processedIndex = index;
-		if (channel.hibernatable && this.#commitMode() === "auto" && channel.state === "open")
-			this.#persist.schedule(channel);
-	}
-
-	#dispatchMessage(
-		channel: WsChannel,
-		index: number,
-		data: ArrayBuffer,
-		binary: boolean,
-	): Promise<void> | undefined {
-		if (channel.restored) this.metrics.replayed++;
-		const socket = channel.socket!;
-		return control.dispatch(socket, {
-			type: "message",
-			target: socket,
-			data: binary ? control.binaryData(socket, data) : utf8Decode(data),
-			gatewayId: channel.gatewayHex,
-			requestId: channel.requestHex,
-			messageIndex: index,
-			hibernatable: channel.hibernatable,
-			rivetGatewayId: channel.gatewayId,
-			rivetRequestId: channel.requestId,
-			rivetMessageIndex: index,
-			ack: () => this.#core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32),
-			commit: (entries = []) => this.#persist.commit(channel, index, entries),
-		});
+			if (channel.state === "open")
+				this.#inbound.deliver(channel, message.index, message.data, message.binary);
 	}
 
 	#link(channel: WsChannel): ConstructorParameters<typeof TunnelWebSocket>[0] {
 		return {
-			send: (data, binary) => {
-				if (channel.held) channel.held.push({ data, binary });
-				else
-					this.#core.reply(
-						channel,
-						{ tag: "ToServerWebSocketMessage", val: { data, binary } },
-						data.byteLength + 64,
-					);
-			},
+			send: (data, binary) => this.#inbound.send(channel, data, binary),
 			close: (code, reason) => {
 				if (this.#sockets.get(channel.key) !== channel) return;
 				this.#unregister(channel);
@@ -431,8 +298,7 @@ export class WebSockets {
 				);
 				this.#forget(channel);
 			},
-			buffered: () =>
-				this.#core.buffered(channel) + (channel.held ?? []).reduce((n, m) => n + m.data.byteLength, 0),
+			buffered: () => this.#core.buffered(channel) + this.#inbound.held(channel),
 			listenerError: (error) =>
 				this.#core.host.onError(
 					new RunnerError("HANDLER_ERROR", `WebSocket listener threw: ${describeError(error)}`, {

@@ -1,0 +1,113 @@
+/**
+ * Builds the parts of a runner (KV, event log, tunnel, actors, commands) and connects them through narrow
+ * interfaces, so that no part reaches into another.
+ *
+ * @module
+ */
+import type { ToServer } from "@rivetkit/engine-runner-protocol";
+import { Actors } from "./actors.ts";
+import { CommandHandler } from "./commands.ts";
+import type { ResolvedConfig } from "./config.ts";
+import { ActorNotFoundError, type RunnerError, RunnerShutdownError } from "./errors.ts";
+import { EventLog } from "./events.ts";
+import { KvClient } from "./kv.ts";
+import type { Logger } from "./platform.ts";
+import type { Runner } from "./runner.ts";
+import { Tunnel } from "./tunnel/tunnel.ts";
+import type { ErrorContext } from "./types.ts";
+
+/** The parts of a runner. */
+export interface RunnerParts {
+	readonly kv: KvClient;
+	readonly events: EventLog;
+	readonly tunnel: Tunnel;
+	readonly actors: Actors;
+	readonly commands: CommandHandler;
+}
+
+/** What the parts need from the runner facade. */
+export interface WiringHost {
+	readonly runner: Runner;
+	/** Writes to the engine socket; false when not connected. */
+	send(message: ToServer): boolean;
+	/** Whether the engine connection is up. */
+	ready(): boolean;
+	/** Whether the engine socket holds too many unsent bytes. */
+	backpressured(): boolean;
+	/** Whether a shutdown has begun. */
+	shuttingDown(): boolean;
+	/** Whether the runner told the engine it is draining. */
+	draining(): boolean;
+	report(error: RunnerError, context: ErrorContext): void;
+}
+
+/** Creates and connects the parts. */
+export function wireRunner(config: ResolvedConfig, log: Logger, host: WiringHost): RunnerParts {
+	const { clock } = config.platform;
+	const { options } = config;
+	const send = host.send;
+	const kv: KvClient = new KvClient({
+		send,
+		clock,
+		timeoutMs: config.kvTimeoutMs,
+		maxPending: config.limits.maxPendingKvRequests,
+		assertActor: (actorId) => {
+			if (actors.get(actorId)) return;
+			throw host.shuttingDown() ? new RunnerShutdownError() : new ActorNotFoundError(actorId);
+		},
+	});
+	const events = new EventLog({
+		send,
+		barrier: (actorId) => kv.barrier(actorId),
+		onError: (error, actorId) => host.report(error, { stage: "event", actorId }),
+		maxHistory: config.limits.maxEventHistory,
+		resendChunk: config.limits.eventResendChunk,
+	});
+	const tunnel = new Tunnel({
+		config,
+		runner: host.runner,
+		log,
+		send,
+		ready: host.ready,
+		backpressured: host.backpressured,
+		getActor: (actorId) => actors.get(actorId),
+		onError: (error, stage, actorId) => host.report(error, actorId ? { stage, actorId } : { stage }),
+	});
+	const actors: Actors = new Actors({
+		clock,
+		log,
+		startTimeoutMs: config.actorStartTimeoutMs,
+		stopTimeoutMs: config.actorStopTimeoutMs,
+		startContext: (actor) => ({
+			actorId: actor.actorId,
+			generation: actor.generation,
+			config: actor.config,
+			get state() {
+				return actor.state;
+			},
+			signal: actor.signal,
+			runner: host.runner,
+		}),
+		stopContext: (actor, reason) => ({
+			actorId: actor.actorId,
+			generation: actor.generation,
+			reason,
+			runner: host.runner,
+		}),
+		onActorStart: (context) => options.onActorStart(context),
+		...(options.onActorStop ? { onActorStop: (context) => options.onActorStop!(context) } : {}),
+		recordEvent: (actor, event) => void events.record(actor.actorId, actor.generation, event),
+		closeEvents: (actor) => events.close(actor.actorId, actor.generation),
+		isDraining: host.draining,
+		onError: (error, stage, actorId) => host.report(error, { stage, actorId }),
+		hooks: tunnel.lifecycleHooks(),
+	});
+	const commands = new CommandHandler({
+		actors,
+		log,
+		send,
+		maxTombstones: config.limits.maxCommandTombstones,
+		onRegistered: (actor, command) => tunnel.registerActor(actor, command.hibernatingRequests),
+	});
+	return { kv, events, tunnel, actors, commands };
+}
