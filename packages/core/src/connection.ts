@@ -18,11 +18,12 @@ import {
 } from "@rivetkit/engine-runner-protocol";
 import { Backoff } from "./backoff.ts";
 import { readSocketData } from "./bytes.ts";
-import { isSubprotocolToken, type ResolvedConfig, TOKEN_CHARS_MESSAGE, type TokenSource } from "./config.ts";
+import type { ResolvedConfig, TokenSource } from "./config.ts";
 import { describeError, ProtocolError, RunnerError } from "./errors.ts";
 import { levelEnabled } from "./log.ts";
 import type { Cancel, Logger, SocketCloseEvent, SocketMessageEvent, WebSocketLike } from "./platform.ts";
 import { connectProtocols, connectUrl, parseCloseReason } from "./url.ts";
+import { isSubprotocolToken, TOKEN_CHARS_MESSAGE } from "./validate.ts";
 
 /** What the connection tells its owner. */
 export interface ConnectionHooks {
