@@ -11,18 +11,41 @@ export interface EnginePorts {
 	metrics: number;
 }
 
-/** Builds the engine's JSON config: loopback listeners, file-system storage, telemetry off. */
+/** Host part of a URL that reaches a listener bound to `host` (wildcards map to loopback, IPv6 gets brackets). */
+export function urlHost(host: string): string {
+	const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+	return reachable.includes(":") ? `[${reachable}]` : reachable;
+}
+
+/**
+ * Builds the engine's JSON config: loopback listeners, file-system storage, telemetry off, and a
+ * one-datacenter topology. Without the topology the engine assumes its public URL is
+ * http://127.0.0.1:6420 and its peer URL http://127.0.0.1:6421 whatever the ports (e.g.
+ * `GET /datacenters` would send clients to port 6420, possibly another engine).
+ */
 export function buildEngineConfig(
 	host: string,
 	ports: EnginePorts,
 	dataDir: string,
 ): Record<string, unknown> {
+	const reachable = urlHost(host);
 	return {
 		telemetry: { enabled: false },
 		file_system: { path: dataDir },
 		guard: { host, port: ports.guard },
 		api_peer: { host, port: ports.apiPeer },
 		metrics: { host, port: ports.metrics },
+		topology: {
+			datacenter_label: 1,
+			datacenters: {
+				default: {
+					datacenter_label: 1,
+					is_leader: true,
+					public_url: `http://${reachable}:${ports.guard}`,
+					peer_url: `http://${reachable}:${ports.apiPeer}`,
+				},
+			},
+		},
 	};
 }
 

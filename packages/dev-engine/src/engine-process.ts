@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { DevEngineError } from "./errors.ts";
 import { type LogRing, readLines } from "./log-buffer.ts";
+import { engineReady, roleOfService } from "./readiness.ts";
 import { PID_MARKER, spawnSupervised } from "./watchdog.ts";
 
 /** How the engine (via its supervisor) exited. */
@@ -51,33 +52,6 @@ export class PortConflictError extends DevEngineError {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const TAIL_LINES = 40;
-
-async function answersOk(url: string): Promise<boolean> {
-	try {
-		const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-		const body = (await res.json()) as { status?: unknown };
-		return res.ok && (body.status === "ok" || !url.endsWith("/health"));
-	} catch {
-		return false;
-	}
-}
-
-/**
- * `/health` answers ok before the engine can serve API calls: for a few hundred ms the "default"
- * namespace is missing (400) and writes fail with 500 until the epoxy replica is configured. A key
- * lookup goes through both, has no side effects, and only succeeds once the engine is usable.
- */
-async function engineReady(endpoint: string): Promise<boolean> {
-	if (!(await answersOk(`${endpoint}/health`))) return false;
-	return answersOk(`${endpoint}/actors?namespace=default&name=x-dev-engine-probe&key=ready`);
-}
-
-function roleOfService(service: string): string | undefined {
-	if (service.includes("guard")) return "guard";
-	if (service.includes("peer")) return "apiPeer";
-	if (service.includes("metric")) return "metrics";
-	return undefined;
-}
 
 /** Spawns the engine under the watchdog supervisor and resolves once it is healthy; kills it on failure. */
 export async function launchEngine(options: LaunchOptions): Promise<EngineProcess> {

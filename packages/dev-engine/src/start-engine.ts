@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEngineApi } from "./api.ts";
-import { type EnginePorts, writeEngineConfig } from "./config.ts";
+import { type EnginePorts, urlHost, writeEngineConfig } from "./config.ts";
 import { createEngineHandle, type EngineHandle } from "./engine-handle.ts";
 import { type EngineProcess, launchEngine, PortConflictError } from "./engine-process.ts";
 import { DevEngineError } from "./errors.ts";
@@ -54,11 +54,6 @@ async function pickPorts(host: string, fixed: Partial<EnginePorts>): Promise<Eng
 	const ports = { ...fixed };
 	for (const role of missing) ports[role] = free.shift();
 	return ports as EnginePorts;
-}
-
-function urlHost(host: string): string {
-	const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-	return reachable.includes(":") ? `[${reachable}]` : reachable;
 }
 
 /**

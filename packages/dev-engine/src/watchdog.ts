@@ -54,6 +54,9 @@ parent_alive() {
 exec 3<&0
 sh -c 'echo "${PID_MARKER}$$"; exec "$@"' x-dev-engine "$@" </dev/null 3<&- &
 child=$!
+# Only the engine writes to the parent's pipes: once the parent is gone, a write
+# from the supervisor itself would kill it with SIGPIPE before it cleans up.
+exec >/dev/null 2>&1
 stopping=
 killer=
 stop_engine() {
@@ -85,7 +88,13 @@ exec 3<&-
 while :; do
 	wait "$child"
 	code=$?
-	kill -0 "$child" 2>/dev/null || break
+	kill -0 "$child" 2>/dev/null && continue
+	# A trap may interrupt wait after the shell already reaped the engine: ask
+	# once more for its real status (127 means it was already reported).
+	wait "$child"
+	again=$?
+	[ "$again" -ne 127 ] && code=$again
+	break
 done
 kill "$w1" "$w2" $killer 2>/dev/null
 if [ -n "$orphaned" ] || ! parent_alive; then

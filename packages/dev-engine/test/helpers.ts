@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { type StartEngineOptions, startEngine } from "../src/index.ts";
 
 /** True when `pid` exists and is not a zombie. */
@@ -36,4 +36,22 @@ export async function startFailure(options: StartEngineOptions): Promise<Error &
 	}
 	await engine.stop();
 	throw new Error("expected startEngine to reject");
+}
+
+/** Linux only: pids and command lines of the direct children of `pid` (read from /proc). */
+export function childrenOf(pid: number): { pid: number; cmdline: string[] }[] {
+	const children: { pid: number; cmdline: string[] }[] = [];
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+			const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+			if (ppid !== pid) continue;
+			const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean);
+			children.push({ pid: Number(entry), cmdline });
+		} catch {
+			// the process went away meanwhile
+		}
+	}
+	return children;
 }

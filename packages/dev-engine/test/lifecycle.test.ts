@@ -22,6 +22,9 @@ describe("startEngine lifecycle", () => {
 
 		const health = await (await fetch(`${endpoint}/health`)).json();
 		expect(health).toMatchObject({ status: "ok", version: "2.3.19" });
+		// The engine advertises its real public URL (not the default port 6420).
+		const dcs = await (await fetch(`${endpoint}/datacenters?namespace=default`)).json();
+		expect(dcs).toMatchObject({ datacenters: [{ name: "default", url: `${endpoint}/` }] });
 
 		const { api } = engine;
 		expect(await api.upsertRunnerConfig("pool-a")).toEqual({ endpointConfigChanged: true });

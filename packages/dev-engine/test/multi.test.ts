@@ -8,8 +8,10 @@ afterEach(async () => {
 
 describe("several engines", () => {
 	it("run side by side on different ports, independently", async () => {
-		const [a, b] = await Promise.all([startEngine(), startEngine()]);
-		engines.push(a, b);
+		const results = await Promise.allSettled([startEngine(), startEngine()]);
+		for (const r of results) if (r.status === "fulfilled") engines.push(r.value);
+		for (const r of results) if (r.status === "rejected") throw r.reason;
+		const [a, b] = engines as [EngineHandle, EngineHandle];
 		expect(a.endpoint).not.toBe(b.endpoint);
 		expect(a.pid).not.toBe(b.pid);
 		expect(a.dataDir).not.toBe(b.dataDir);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAlive, waitFor } from "./helpers.ts";
+import { childrenOf, isAlive, waitFor } from "./helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = join(here, "fixtures", "start-and-wait.mjs");
@@ -59,6 +59,31 @@ describe("parent-death watchdog", () => {
 	it("kills the engine when the Node parent is SIGKILLed", async () => {
 		await expectEngineDiesWithParent(process.execPath, []);
 	});
+
+	it.skipIf(!existsSync("/proc/self/stat"))(
+		"also cleans up when the parent dies while the engine is starting",
+		async () => {
+			const child = spawn(process.execPath, [fixture], { stdio: "ignore" });
+			children.push(child);
+			let supervisor: { pid: number; cmdline: string[] } | undefined;
+			let engine: { pid: number; cmdline: string[] } | undefined;
+			const found = await waitFor(() => {
+				supervisor = childrenOf(child.pid ?? -1).find((c) => c.cmdline.includes("x-dev-engine-supervisor"));
+				engine =
+					supervisor &&
+					childrenOf(supervisor.pid).find((c) => c.cmdline.some((a) => a.endsWith("rivet-engine")));
+				return engine !== undefined;
+			}, 10_000);
+			expect(found).toBe(true);
+			const tempDirs = (supervisor?.cmdline ?? []).filter(
+				(a) => a.startsWith("/") && /\/x-dev-engine-[^/]*$/.test(a),
+			);
+			expect(tempDirs).toHaveLength(2);
+			child.kill("SIGKILL"); // the engine is still starting: startEngine() has not resolved yet
+			expect(await waitFor(() => !isAlive(engine?.pid ?? -1), 5000)).toBe(true);
+			expect(await waitFor(() => tempDirs.every((d) => !existsSync(d)), 5000)).toBe(true);
+		},
+	);
 
 	it.skipIf(!existsSync(bun))("kills the engine when a Bun parent is SIGKILLed", async () => {
 		await expectEngineDiesWithParent(bun, []);
