@@ -215,8 +215,15 @@ export class KvClient {
 		}
 	}
 
-	/** Refuses new requests from now on and fails the waiting ones. */
-	close(error: RunnerError = new RunnerShutdownError()): void {
+	/**
+	 * Refuses new requests from now on and fails the waiting ones. A request already sent may still have been applied
+	 * by the engine; the error says so.
+	 */
+	close(
+		error: RunnerError = new RunnerShutdownError(
+			"runner shut down before the engine answered this KV request; it may or may not have been applied",
+		),
+	): void {
 		this.#closedWith = error;
 		this.failAll(error);
 	}

@@ -167,12 +167,26 @@ export class WebSockets {
 	async actorStopped(key: string, actor: ActorRecord): Promise<void> {
 		const channel = this.#sockets.get(key);
 		if (!channel || channel.actor !== actor) return;
+		// A message being handled finishes first (its commit, ack and reply), within the stop timeout; messages queued
+		// behind it are left unacknowledged for the gateway to replay to the actor's next start.
+		if (channel.inflight) await this.#settle(channel.inflight);
 		this.#unregister(channel);
 		if (!channel.hibernatable) {
 			if (channel.socket) control.closed(channel.socket, 1001, "actor.stopped", false);
 		} else if (commitMode(this.#core) === "auto") {
 			await this.#persist.flush(channel);
 		}
+	}
+
+	#settle(inflight: Promise<void>): Promise<void> {
+		const { clock } = this.#core.host.config.platform;
+		return new Promise<void>((resolve) => {
+			const cancel = clock.setTimeout(resolve, this.#core.host.config.actorStopTimeoutMs);
+			void inflight.then(() => {
+				cancel();
+				resolve();
+			});
+		});
 	}
 
 	/** The runner is shutting down; the actors are already stopped, so this only clears leftovers. */

@@ -32,6 +32,8 @@ export interface WsChannel extends Channel {
 	queue: Array<{ index: number; data: ArrayBuffer; binary: boolean }>;
 	/** Whether a message's async listeners are still running. */
 	busy: boolean;
+	/** Settles when the running message's async listeners have finished. */
+	inflight: Promise<void> | undefined;
 	/** Waiting for the gateway to replay from the next expected index; out-of-order messages are dropped meanwhile. */
 	resyncing: boolean;
 	/**
@@ -89,6 +91,7 @@ export function newChannel(
 		early: [],
 		queue: [],
 		busy: false,
+		inflight: undefined,
 		resyncing: false,
 		held: undefined,
 		holdTimer: undefined,

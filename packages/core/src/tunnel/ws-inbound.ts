@@ -146,8 +146,10 @@ export class Inbound {
 				continue;
 			}
 			channel.busy = true;
+			channel.inflight = pending;
 			void pending.then(() => {
 				channel.busy = false;
+				channel.inflight = undefined;
 				this.#processed(channel, index);
 				this.#pump(channel);
 			});
