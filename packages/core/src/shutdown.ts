@@ -46,9 +46,13 @@ export async function runShutdown(host: ShutdownHost, options: ShutdownOptions):
 		void host.escalated.then(() => {
 			escalated = true;
 		});
+		let lost = false;
 		while (!emptied && !escalated) {
 			const left = deadlineMs - (host.now() - started);
 			if (left <= 0) break;
+			// Without the engine connection nobody will stop the actors for us: stop them here instead of waiting.
+			lost = !host.connected();
+			if (lost) break;
 			emptied = await Promise.race([
 				host.actors.waitForEmpty(Math.min(left, 1000)),
 				host.escalated.then(() => false),
@@ -57,6 +61,8 @@ export async function runShutdown(host: ShutdownHost, options: ShutdownOptions):
 		}
 		if (escalated)
 			host.log.warn({ remaining: host.actors.size }, "immediate shutdown requested during the drain");
+		else if (lost)
+			host.log.warn({ remaining: host.actors.size }, "engine connection lost during the drain; stopping the remaining actors locally");
 		else if (!emptied)
 			host.log.warn(
 				{ remaining: host.actors.size, deadlineMs },

@@ -141,6 +141,8 @@ export function spawnSupervised(
 			command,
 			...args,
 		],
-		{ stdio: ["pipe", "pipe", "pipe"], env: options.env ?? process.env },
+		// Its own process group: a terminal Ctrl-C reaches the app (which can drain its runner first), not the engine.
+		// The watchdog still ends the engine when the app goes away.
+		{ stdio: ["pipe", "pipe", "pipe"], env: options.env ?? process.env, detached: true },
 	);
 }

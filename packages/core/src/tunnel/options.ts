@@ -63,8 +63,8 @@ export interface HibernationOptions {
 	 */
 	resyncOnReconnect?: boolean;
 	/**
-	 * After asking for a resync, how long outgoing messages of that socket are held (the gateway drops messages that
-	 * arrive while it resumes the connection); the first replayed or in-order incoming message releases them earlier.
+	 * After a resync or a restore, how long outgoing messages of that socket are held (the gateway drops messages that
+	 * arrive while it resumes the connection); the first in-order incoming message releases them earlier.
 	 * @default 1000
 	 */
 	resyncHoldMs?: number;

@@ -47,7 +47,10 @@ export interface TunnelMessageEvent extends TunnelEvent {
 	readonly rivetRequestId: ArrayBuffer;
 	/** Same as `messageIndex`, as `@rivetkit/engine-runner` names it. */
 	readonly rivetMessageIndex: number;
-	/** Acknowledges this message to the engine (automatic unless the runner's hibernation `commit` is "manual"). */
+	/**
+	 * Marks this message processed without writing anything else: its index is persisted, then acknowledged to the
+	 * engine (automatic unless the runner's hibernation `commit` is "manual"; same as `commit([])`, not awaited).
+	 */
 	ack(): void;
 	/**
 	 * Applies `entries` to the actor's KV and records this message as processed, in one atomic put: after a crash the

@@ -10,7 +10,7 @@ import type {
 	ToClientWebSocketOpen,
 } from "@rivetkit/engine-runner-protocol";
 import type { ActorRecord } from "../actor.ts";
-import { describeError, RunnerError } from "../errors.ts";
+import { describeError, isRunnerError, RunnerError } from "../errors.ts";
 import { Persistence } from "../hibernation/persist.ts";
 import { Restorer } from "../hibernation/restore.ts";
 import { createKvHibernationStore, type HibernationStore } from "../hibernation/store.ts";
@@ -70,7 +70,10 @@ export class WebSockets {
 			register: (channel) => this.#register(channel),
 			attach: (channel, request, restored) => this.#attach(channel, request, restored),
 			refuse: (channel, code, reason) => this.#refuse(channel, code, reason),
-			opened: (channel, dispatchOpen) => this.#opened(channel, dispatchOpen),
+			opened: (channel, dispatchOpen) => {
+				this.#inbound.hold(channel);
+				this.#opened(channel, dispatchOpen);
+			},
 			metrics: this.metrics,
 		});
 	}
@@ -140,7 +143,7 @@ export class WebSockets {
 	ack(key: string, index: number): boolean {
 		const channel = this.#sockets.get(key);
 		if (!channel) return false;
-		this.#core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32);
+		this.#inbound.acknowledge(channel, index);
 		return true;
 	}
 
@@ -381,14 +384,16 @@ export class WebSockets {
 		if (!channel.hibernatable) return;
 		this.store()
 			?.remove(channel.actorId, channel.gatewayHex, channel.requestHex)
-			.catch((error: unknown) =>
+			.catch((error: unknown) => {
+				// At shutdown the KV client is closed: the stale entry is removed at the actor's next start instead.
+				if (isRunnerError(error) && error.code === "SHUT_DOWN") return;
 				this.#core.host.onError(
 					new RunnerError("HIBERNATION_ERROR", `removing a closed socket failed: ${describeError(error)}`, {
 						cause: error,
 					}),
 					"hibernation",
 					channel.actorId,
-				),
-			);
+				);
+			});
 	}
 }

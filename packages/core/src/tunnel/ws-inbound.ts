@@ -6,6 +6,7 @@
  * @module
  */
 import { utf8Decode } from "../bytes.ts";
+import { describeError, RunnerError } from "../errors.ts";
 import type { Persistence } from "../hibernation/persist.ts";
 import { indexAfter, nextIndex } from "./ids.ts";
 import { tunnelSocketControl } from "./socket.ts";
@@ -45,6 +46,20 @@ export class Inbound {
 			);
 	}
 
+	/**
+	 * Acknowledges `index` by hand: the index is recorded as processed in the store first (so a restore after sleep
+	 * continues from it), then acknowledged. Failures go to `onError`.
+	 */
+	acknowledge(channel: WsChannel, index: number): void {
+		this.#host.persist.commit(channel, index, []).catch((error: unknown) =>
+			this.#host.core.host.onError(
+				new RunnerError("HIBERNATION_ERROR", `acknowledging message ${index} failed: ${describeError(error)}`, { cause: error }),
+				"hibernation",
+				channel.actorId,
+			),
+		);
+	}
+
 	/** Bytes held during a resync. */
 	held(channel: WsChannel): number {
 		let n = 0;
@@ -65,6 +80,15 @@ export class Inbound {
 			{ tag: "ToServerWebSocketClose", val: { code: null, reason: null, hibernate: true } },
 			32,
 		);
+		this.hold(channel);
+	}
+
+	/**
+	 * Holds the socket's outgoing messages until the gateway is forwarding again: after a resync, and after a restore
+	 * (the gateway resumes each restored connection on its own, a little after the actor is reported running, and
+	 * drops what arrives before). The first in-order incoming message, or `resyncHoldMs`, releases them.
+	 */
+	hold(channel: WsChannel): void {
 		channel.held ??= [];
 		channel.holdTimer?.();
 		channel.holdTimer = this.#host.core.host.config.platform.clock.setTimeout(
@@ -181,7 +205,7 @@ export class Inbound {
 			rivetGatewayId: channel.gatewayId,
 			rivetRequestId: channel.requestId,
 			rivetMessageIndex: index,
-			ack: () => this.#host.core.reply(channel, { tag: "ToServerWebSocketMessageAck", val: { index } }, 32),
+			ack: () => this.acknowledge(channel, index),
 			commit: (entries = []) => this.#host.persist.commit(channel, index, entries),
 		});
 	}
