@@ -14,6 +14,8 @@ import {
 } from "../src/index.ts";
 import {
 	bytesEqual,
+	createActor,
+	ENGINE_TEST_TIMEOUT_MS,
 	engineActor,
 	gatewayFetch,
 	makeRunner,
@@ -22,6 +24,7 @@ import {
 	shutdownAllRunners,
 	uniquePool,
 	waitFor,
+	waitRunning,
 } from "./support.ts";
 
 let engine: EngineHandle;
@@ -39,7 +42,7 @@ beforeAll(async () => {
 		fetch: async (request, { actorId, runner }) => {
 			const key = decodeURIComponent(new URL(request.url).pathname.replace(/^\/get\//, ""));
 			const [value] = await runner.kvGet(actorId, [utf8Encode(key)]);
-			return value ? new Response(value) : new Response("missing", { status: 404 });
+			return value ? new Response(new Uint8Array(value)) : new Response("missing", { status: 404 });
 		},
 	});
 	await runner.start();
@@ -55,8 +58,8 @@ afterAll(async () => {
 
 /** A fresh running actor with its own empty store. */
 async function newActor(crashPolicy: "restart" | "sleep" = "restart"): Promise<string> {
-	const { actorId } = await engine.api.createActor({ name: "kv", runnerNameSelector: pool, crashPolicy });
-	await waitFor(() => runner.getActor(actorId)?.state === "running", `actor ${actorId} running`);
+	const { actorId } = await createActor(engine, { name: "kv", runnerNameSelector: pool, crashPolicy });
+	await waitRunning(engine, runner, actorId);
 	return actorId;
 }
 
@@ -65,7 +68,7 @@ const entry = (key: string, value: string): KvEntry => [b(key), b(value)];
 const text = (entries: KvEntry[]): string[][] => entries.map(([k, v]) => [utf8Decode(k), utf8Decode(v)]);
 const keys = (entries: KvEntry[]): string[] => entries.map(([k]) => utf8Decode(k));
 
-describe("KV on the real engine", () => {
+describe("KV on the real engine", { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
 	it("get returns values in request order, null for missing keys", async () => {
 		const id = await newActor();
 		await runner.kvPut(id, [entry("a", "1"), entry("c", "3")]);
@@ -101,7 +104,10 @@ describe("KV on the real engine", () => {
 
 	it("put overwrites, delete and deleteRange [start, end) remove, drop empties", async () => {
 		const id = await newActor();
-		await runner.kvPut(id, ["k1", "k2", "k3", "k4", "k5"].map((k) => entry(k, "old")));
+		await runner.kvPut(
+			id,
+			["k1", "k2", "k3", "k4", "k5"].map((k) => entry(k, "old")),
+		);
 		await runner.kvPut(id, [entry("k2", "new"), entry("k6", "")]);
 		expect(text(await runner.kvListAll(id))).toEqual([
 			["k1", "old"],
@@ -151,12 +157,20 @@ describe("KV on the real engine", () => {
 		expect(utf8Decode((await runner.kvGet(id, [longKey]))[0] ?? new Uint8Array())).toBe("long");
 
 		// A put of exactly 976 KiB (keys counted as length + 2) is accepted.
-		const exact: KvEntry[] = Array.from({ length: 7 }, (_, i) => [b(`x${i}`), pseudoRandomBytes(131_072, i + 9)]);
+		const exact: KvEntry[] = Array.from({ length: 7 }, (_, i) => [
+			b(`x${i}`),
+			pseudoRandomBytes(131_072, i + 9),
+		]);
 		const used = exact.reduce((sum, [k, v]) => sum + k.length + 2 + v.length, 0) + 2 + 2;
 		exact.push([b("x7"), pseudoRandomBytes(KV_LIMITS.maxPutPayloadBytes - used, 99)]);
-		expect(exact.reduce((sum, [k, v]) => sum + k.length + 2 + v.length, 0)).toBe(KV_LIMITS.maxPutPayloadBytes);
+		expect(exact.reduce((sum, [k, v]) => sum + k.length + 2 + v.length, 0)).toBe(
+			KV_LIMITS.maxPutPayloadBytes,
+		);
 		await runner.kvPut(id, exact);
-		const exactBack = await runner.kvGet(id, exact.map(([k]) => k));
+		const exactBack = await runner.kvGet(
+			id,
+			exact.map(([k]) => k),
+		);
 		expect(exactBack.every((v, i) => bytesEqual(v, exact[i]![1]))).toBe(true);
 	});
 
@@ -175,15 +189,31 @@ describe("KV on the real engine", () => {
 			["put with a 2047-byte key", () => runner.kvPut(id, [[key2047, b("v")]]), "keySize"],
 			["delete with a 2047-byte key", () => runner.kvDelete(id, [key2047]), "keySize"],
 			["listPrefix with a 2047-byte prefix", () => runner.kvListPrefix(id, key2047), "keySize"],
+			["listRange with a 2047-byte start", () => runner.kvListRange(id, key2047, b("z")), "keySize"],
+			["deleteRange with a 2047-byte end", () => runner.kvDeleteRange(id, b("a"), key2047), "keySize"],
 			["put of a 131073-byte value", () => runner.kvPut(id, [[b("v"), value131073]]), "valueSize"],
 			["put of 129 entries", () => runner.kvPut(id, entries129), "keyCount"],
-			["get of 129 keys", () => runner.kvGet(id, entries129.map(([k]) => k)), "keyCount"],
+			[
+				"get of 129 keys",
+				() =>
+					runner.kvGet(
+						id,
+						entries129.map(([k]) => k),
+					),
+				"keyCount",
+			],
 			["put over 976 KiB", () => runner.kvPut(id, oversized), "payloadSize"],
 			["put 1 byte over 976 KiB", () => runner.kvPut(id, overByOne), "payloadSize"],
 		];
 		for (const [label, call, limit] of cases) {
-			// (Wrapped in an async function: kvListRange/kvListPrefix throw synchronously, see KNOWN-BUGS.test.ts.)
-			const error = await (async () => call())().then(
+			// Every KV call returns a promise that rejects; none throws synchronously (regression: kvListRange and
+			// kvListPrefix used to throw at the call site, escaping `.catch()` chains).
+			let returned: unknown;
+			expect(() => {
+				returned = call();
+			}, label).not.toThrow();
+			expect(returned, label).toBeInstanceOf(Promise);
+			const error = await (returned as Promise<unknown>).then(
 				() => new Error(`${label}: resolved`),
 				(e: unknown) => e,
 			);

@@ -22,7 +22,9 @@ function run(name: string, endpoint: string): { child: ChildProcess; output: () 
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, `${name}.mjs`);
 	writeFileSync(file, snippet(name));
-	const child = spawn(process.execPath, [file], { env: { ...process.env, RIVET_ENDPOINT: endpoint, LOG_LEVEL: "warn" } });
+	const child = spawn(process.execPath, [file], {
+		env: { ...process.env, RIVET_ENDPOINT: endpoint, LOG_LEVEL: "warn" },
+	});
 	let output = "";
 	child.stdout?.on("data", (chunk) => {
 		output += String(chunk);
@@ -43,7 +45,9 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000
 }
 
 const exited = (child: ChildProcess): Promise<number | null> =>
-	new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
+	new Promise((resolve) =>
+		child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
+	);
 
 let engine: EngineHandle;
 const children: ChildProcess[] = [];
@@ -61,7 +65,11 @@ describe("README snippets run as written", () => {
 		const { child, output } = run("quickstart", engine.endpoint);
 		children.push(child);
 		await until(() => output().includes("runner connected"));
-		const actor = await engine.api.createActor({ name: "visits", key: "readme", runnerNameSelector: "quickstart" });
+		const actor = await engine.api.createActor({
+			name: "visits",
+			key: "readme",
+			runnerNameSelector: "quickstart",
+		});
 		const first = await (await fetch(engine.api.gatewayUrl(actor.actorId, "/"))).text();
 		const second = await (await fetch(engine.api.gatewayUrl(actor.actorId, "/"))).text();
 		expect(first).toBe(`visit 1 to ${actor.actorId}\n`);
@@ -75,7 +83,11 @@ describe("README snippets run as written", () => {
 		await engine.api.upsertRunnerConfig("counter");
 		const { child, output } = run("hibernation", engine.endpoint);
 		children.push(child);
-		const actor = await engine.api.createActor({ name: "counter", key: "readme", runnerNameSelector: "counter" });
+		const actor = await engine.api.createActor({
+			name: "counter",
+			key: "readme",
+			runnerNameSelector: "counter",
+		});
 		const client = new WebSocket(engine.api.gatewayWebSocketUrl(actor.actorId, "/"), ["rivet"]);
 		const replies: string[] = [];
 		client.on("message", (data) => replies.push(String(data)));

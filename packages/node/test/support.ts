@@ -2,7 +2,7 @@
  * Shared helpers of the engine integration tests: polling, a recorder of runner callbacks, runner construction with
  * the test defaults (no signals, quiet logger), and gateway requests.
  */
-import type { Actor, EngineHandle } from "@x/dev-engine";
+import { type Actor, type CreateActorParams, createEngineApi, type EngineHandle } from "@x/dev-engine";
 import {
 	type ActorConfig,
 	createConsoleLogger,
@@ -27,11 +27,21 @@ export function uniquePool(prefix: string): string {
 	return `${prefix}-${process.pid}-${poolCounter}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * How long to wait for anything the engine drives (starts, stops, sleeps, wakes). Generous on purpose: the engine's
+ * workflow worker sheds load when the host CPU is busy (metric `gasoline_load_shedding_ratio`), which on a small shared
+ * machine delays workflow steps by tens of seconds.
+ */
+export const ENGINE_WAIT_MS = 60_000;
+
+/** Timeout of one engine test (several engine waits in a row). */
+export const ENGINE_TEST_TIMEOUT_MS = 180_000;
+
 /** Polls `check` every `intervalMs` until it returns a truthy value; throws `message` after `timeoutMs`. */
 export async function waitFor<T>(
 	check: () => T | Promise<T>,
 	message: string,
-	timeoutMs = 15_000,
+	timeoutMs = ENGINE_WAIT_MS,
 	intervalMs = 50,
 ): Promise<NonNullable<T>> {
 	const deadline = Date.now() + timeoutMs;
@@ -199,4 +209,66 @@ export function bytesEqual(a: Uint8Array | null | undefined, b: Uint8Array | nul
 	if (a.length !== b.length) return false;
 	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
 	return true;
+}
+
+let actorCounter = 0;
+
+/**
+ * Creates an actor, tolerating the engine's stalls in starting new workflows under CPU load (`POST /actors` then hangs
+ * for 10–80 s, see {@link ENGINE_WAIT_MS}). Uses get-or-create with a unique key (unless one is given) so a retry
+ * never creates a second actor.
+ */
+export async function createActor(
+	engine: EngineHandle,
+	params: Omit<CreateActorParams, "key"> & { key?: string },
+	deadlineMs = ENGINE_WAIT_MS,
+): Promise<Actor> {
+	actorCounter++;
+	const key = params.key ?? `t-${process.pid}-${actorCounter}-${Math.random().toString(36).slice(2, 8)}`;
+	const api = createEngineApi(engine.endpoint, { namespace: engine.namespace, timeoutMs: 15_000 });
+	const started = Date.now();
+	for (let attempt = 1; ; attempt++) {
+		try {
+			const { actor } = await api.getOrCreateActor({ ...params, key });
+			if (attempt > 1)
+				console.warn(`[support] createActor needed ${attempt} attempts (${Date.now() - started} ms)`);
+			return actor;
+		} catch (error) {
+			const transient =
+				error instanceof Error && (error.name === "TimeoutError" || /\b500\b/.test(error.message));
+			if (!transient || Date.now() - started > deadlineMs) throw error;
+		}
+	}
+}
+
+/**
+ * A one-line view of the engine for failure messages: the actor as the engine sees it, and how often the engine's
+ * workflow worker shed load (pulled only part of its due work because the host CPU was busy).
+ */
+export async function engineDiagnostics(engine: EngineHandle, actorId?: string): Promise<string> {
+	const parts: string[] = [];
+	try {
+		if (actorId) parts.push(`actor=${JSON.stringify(await engine.api.getActor(actorId))}`);
+		const text = await (
+			await fetch(`http://127.0.0.1:${engine.ports.metrics}/metrics`, { signal: AbortSignal.timeout(5000) })
+		).text();
+		const count = (le: string): number => {
+			const prefix = `rivet_gasoline_load_shedding_ratio_bucket{le="${le}"} `;
+			const line = text.split("\n").find((l) => l.startsWith(prefix));
+			return Number(line?.slice(prefix.length) ?? 0);
+		};
+		parts.push(`worker ticks with load shedding: ${count("0.9")} of ${count("+Inf")}`);
+	} catch (error) {
+		parts.push(`diagnostics failed: ${String(error)}`);
+	}
+	return parts.join("; ");
+}
+
+/** Waits until `runner` hosts the actor in state "running"; on timeout the error carries engine diagnostics. */
+export async function waitRunning(engine: EngineHandle, runner: Runner, actorId: string): Promise<void> {
+	try {
+		await waitFor(() => runner.getActor(actorId)?.state === "running", `actor ${actorId} running`);
+	} catch (error) {
+		throw new Error(`${String(error)}; ${await engineDiagnostics(engine, actorId)}`);
+	}
 }
