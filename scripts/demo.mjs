@@ -7,6 +7,7 @@
 // DEMO_EXIT_AFTER_WALKTHROUGH=1 stops right after the walk-through (also the default when CI=true; set it to 0 to
 // keep serving in CI). IDLE_MS sets the idle time before the actor sleeps (default 3000 here).
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -229,6 +230,13 @@ async function walkthrough(app, WebSocket) {
 	);
 }
 
+/** Imports a dependency of the Node example as the example does: from its node_modules, the "import" export. */
+function importFromApp(name) {
+	const dir = join(appDir, "node_modules", name);
+	const { exports } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+	return import(pathToFileURL(join(dir, exports["."].import)).href);
+}
+
 function engineAlive(pid) {
 	try {
 		process.kill(pid, 0);
@@ -247,12 +255,14 @@ function runningEngines() {
 }
 
 async function serve() {
-	const { startApp } = await import(pathToFileURL(join(appDir, "dist", "app.js")).href);
+	// The room is @x/example-chat-room (apps/chat-room); the Node example gives it the Node adapter's Runner.
+	const { startApp } = await importFromApp("@x/example-chat-room");
+	const { Runner } = await importFromApp("@x/runner-node");
 	const WebSocket = createRequire(join(appDir, "package.json"))("ws");
 
 	process.stdout.write("Starting an embedded Rivet Engine and the chat runner… ");
 	const started = Date.now();
-	const app = await startApp({ idleMs, logger: demoLogger() });
+	const app = await startApp({ Runner, idleMs, logger: demoLogger() });
 	say(`ready (${seconds(Date.now() - started)})`);
 	say(`\nThe "lobby" room is served by an actor through the engine's gateway. Open it in a browser:\n`);
 	say(`    ${app.url}\n`);

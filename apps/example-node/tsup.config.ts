@@ -1,8 +1,8 @@
 import { defineConfig } from "tsup";
 
-// dist/main.js (the command) and dist/app.js (startApp, for tests and scripts); dependencies stay imports.
+// dist/main.js, the command; dependencies (the room in @x/example-chat-room, the runner) stay imports.
 export default defineConfig({
-	entry: ["src/main.ts", "src/app.ts"],
+	entry: ["src/main.ts"],
 	format: ["esm"],
 	clean: true,
 	platform: "node",

@@ -1,13 +1,16 @@
 /**
  * Wiring: an engine (embedded, or a deployed one), the runner pool, the runner and the room actor.
- * main.ts runs it from the command line; the tests and the repo's demo call {@link startApp} directly.
+ * Each example's main.ts runs it from the command line, with its adapter's `Runner`; the tests and the repo's demo
+ * call {@link startApp} directly.
  */
 import { createEngineApi, type EngineApi, type EngineHandle, startEngine } from "@x/dev-engine";
-import { createConsoleLogger, type Logger, type Runner } from "@x/runner-node";
-import { createRoomRunner, type EngineOptions } from "./room.ts";
+import { createConsoleLogger, type Logger, type Runner } from "@x/runner-core";
+import { createRoomRunner, type EngineOptions, type RunnerClass } from "./room.ts";
 
 /** Options of {@link startApp}. */
 export interface AppOptions {
+	/** The adapter's `Runner` class, e.g. `import { Runner } from "@x/runner-node"`. */
+	Runner: RunnerClass;
 	/** A deployed engine. Default: start an embedded engine on loopback. */
 	endpoint?: string;
 	/** Admin token of that engine. */
@@ -40,7 +43,7 @@ export interface App {
 }
 
 /** Starts everything and resolves once the room is reachable. */
-export async function startApp(options: AppOptions = {}): Promise<App> {
+export async function startApp(options: AppOptions): Promise<App> {
 	const runnerName = options.runnerName ?? "chat-example";
 	const engine = options.endpoint ? undefined : await startEngine();
 	let runner: Runner | undefined;
@@ -61,7 +64,7 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
 			...(options.token ? { token: options.token } : {}),
 			...(options.namespace ? { namespace: options.namespace } : {}),
 		};
-		runner = createRoomRunner(engineOptions, options.idleMs ?? 10_000);
+		runner = createRoomRunner(options.Runner, engineOptions, options.idleMs ?? 10_000);
 		await runner.start();
 		// One actor per room key. Crash policy "sleep": if no runner is up, the actor sleeps and a request wakes it.
 		const { actor } = await api.getOrCreateActor({

@@ -10,13 +10,13 @@
  * EXACTLY-ONCE: `event.commit(entries)` writes the room's entries and the socket's index in ONE atomic KV put.
  */
 import {
-	Runner,
+	type Runner,
 	type RunnerOptions,
 	type TunnelMessageEvent,
 	type TunnelWebSocket,
 	utf8Decode,
 	utf8Encode,
-} from "@x/runner-node";
+} from "@x/runner-core";
 import { renderPage } from "./page.ts";
 
 /** One line of the room's history, as stored in KV and sent to browsers. */
@@ -31,6 +31,12 @@ export type ServerEvent =
 
 /** Where the engine is and which runner pool to join. */
 export type EngineOptions = Pick<RunnerOptions, "endpoint" | "token" | "namespace" | "runnerName" | "logger">;
+
+/**
+ * The adapter's `Runner` class: `Runner` from `@x/runner-node`, `@x/runner-bun` or `@x/runner-deno`. It is the only
+ * runtime-specific piece the room needs (the adapter fills in the runtime's WebSocket, logger and signals).
+ */
+export type RunnerClass = new (options: RunnerOptions) => Runner;
 
 // The room's own KV keys. The runner keeps its socket records under a reserved prefix ("\0runner\0") beside them.
 const HISTORY_PREFIX = "chat/history/";
@@ -52,8 +58,11 @@ interface Room {
 	resyncTimer?: ReturnType<typeof setTimeout>;
 }
 
-/** A runner that hosts chat rooms; each room asks to sleep after `idleMs` without messages. Call `start()` on it. */
-export function createRoomRunner(engine: EngineOptions, idleMs: number): Runner {
+/**
+ * A runner (an instance of the adapter's `Runner`) that hosts chat rooms; each room asks to sleep after `idleMs`
+ * without messages. Call `start()` on it.
+ */
+export function createRoomRunner(Runner: RunnerClass, engine: EngineOptions, idleMs: number): Runner {
 	const rooms = new Map<string, Room>();
 
 	const send = (socket: TunnelWebSocket, event: ServerEvent): void => {

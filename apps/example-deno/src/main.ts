@@ -1,5 +1,6 @@
 /**
- * `deno task start`: serves the chat room through the engine's gateway and prints its URL.
+ * `deno task start`: serves the chat room through the engine's gateway and prints its URL. The room itself (actor,
+ * page, wiring) is `@x/example-chat-room`, in apps/chat-room; this file gives it Deno's runner, env and signals.
  *
  * Environment:
  *   RIVET_ENDPOINT  a deployed engine (default: start an embedded one on loopback)
@@ -9,44 +10,19 @@
  *   IDLE_MS         idle time before the room actor sleeps (default 10000)
  *   LOG_LEVEL       runner log level (default "warn")
  */
-import { createConsoleLogger, type LogLevel } from "@x/runner-deno";
-import { startApp } from "./app.ts";
+import { describeApp, onStopSignal, readEnv, startApp } from "@x/example-chat-room";
+import { Runner } from "@x/runner-deno";
 
-const env = (name: string): string | undefined => Deno.env.get(name) || undefined;
-const idleMs = Number(env("IDLE_MS") ?? 10_000);
-if (!Number.isInteger(idleMs) || idleMs < 1) {
-	console.error(`IDLE_MS must be a positive number of milliseconds, got "${env("IDLE_MS")}"`);
+const settings = readEnv((name) => Deno.env.get(name));
+if ("error" in settings) {
+	console.error(settings.error);
 	Deno.exit(2);
 }
 
-const endpoint = env("RIVET_ENDPOINT");
-const token = env("RIVET_TOKEN");
-const namespace = env("RIVET_NAMESPACE");
-const room = env("ROOM");
-const app = await startApp({
-	idleMs,
-	logger: createConsoleLogger({ level: (env("LOG_LEVEL") as LogLevel | undefined) ?? "warn" }),
-	...(endpoint ? { endpoint } : {}),
-	...(token ? { token } : {}),
-	...(namespace ? { namespace } : {}),
-	...(room ? { room } : {}),
-});
+const app = await startApp({ ...settings, Runner });
+console.log(describeApp(app, settings.idleMs));
 
-console.log(`Engine: ${app.endpoint}${app.engine ? " (embedded)" : ""}`);
-console.log(`Chat room is up. Open it in a browser:\n\n  ${app.url}\n`);
-console.log(`The room actor sleeps after ${idleMs / 1000} s without messages. Ctrl-C stops.`);
-
-let signals = 0;
-const stop = (signal: Deno.Signal): void => {
-	if (++signals > 1) Deno.exit(130); // a second Ctrl-C does not wait for the drain
-	console.log(`\n${signal}: draining the runner and stopping…`);
-	app.stop().then(
-		() => Deno.exit(0),
-		(error: unknown) => {
-			console.error(error);
-			Deno.exit(1);
-		},
-	);
-};
+// The runner is created with `signals: false`: the app drains it itself, then stops the embedded engine.
+const stop = onStopSignal(app, (code) => Deno.exit(code));
 Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));

@@ -4,12 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createConsoleLogger } from "@x/runner-node";
+import { type App, type ChatMessage, startApp } from "@x/example-chat-room";
+import { Runner } from "@x/runner-node";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type App, startApp } from "../src/app.ts";
-import type { ChatMessage } from "../src/room.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = fileURLToPath(new URL("../test-results/browser.png", import.meta.url));
@@ -18,7 +17,7 @@ let app: App;
 let browser: BrowserContext;
 let profile: string;
 beforeAll(async () => {
-	app = await startApp({ idleMs: 2500, logger: createConsoleLogger({ level: "warn" }) });
+	app = await startApp({ Runner, idleMs: 2500 });
 	profile = mkdtempSync(join(tmpdir(), "chat-chromium-"));
 	browser = await chromium.launchPersistentContext(profile, {
 		executablePath: CHROMIUM,
