@@ -75,7 +75,18 @@ export class Persistence {
 	}
 
 	/** Exactly-once: the handler's entries and `index` in one atomic put, then the ack. */
-	async commit(channel: WsChannel, index: number, entries: KvEntry[]): Promise<void> {
+	commit(channel: WsChannel, index: number, entries: KvEntry[]): Promise<void> {
+		const running = this.#commit(channel, index, entries);
+		const tracked = running.then(
+			() => {},
+			() => {},
+		);
+		channel.commits.add(tracked);
+		void tracked.then(() => channel.commits.delete(tracked));
+		return running;
+	}
+
+	async #commit(channel: WsChannel, index: number, entries: KvEntry[]): Promise<void> {
 		const store = this.#host.store();
 		const target = indexAfter(index, channel.persistedIndex) ? index : channel.persistedIndex;
 		if (!channel.hibernatable || !store) {

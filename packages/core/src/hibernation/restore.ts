@@ -27,6 +27,8 @@ export interface RestoreHost {
 	attach(channel: WsChannel, request: Request, restored: boolean): Promise<boolean>;
 	refuse(channel: WsChannel, code: number, reason: string): void;
 	opened(channel: WsChannel, dispatchOpen: boolean): void;
+	/** Holds the socket's outgoing messages until the gateway resumes the connection. */
+	hold(channel: WsChannel): void;
 }
 
 type Listed = { gatewayId: ArrayBuffer; requestId: ArrayBuffer };
@@ -87,6 +89,8 @@ export class Restorer {
 		channel.hibernatable = true;
 		channel.restored = true;
 		this.#host.register(channel);
+		// Already open at the gateway: the handler may send at once; such messages are held until the gateway resumes.
+		this.#host.hold(channel);
 		if (!(await this.#host.attach(channel, storedRequest(entry), true))) return;
 		this.#host.metrics.restored++;
 		this.#host.opened(channel, false);

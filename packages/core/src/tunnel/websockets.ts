@@ -70,10 +70,8 @@ export class WebSockets {
 			register: (channel) => this.#register(channel),
 			attach: (channel, request, restored) => this.#attach(channel, request, restored),
 			refuse: (channel, code, reason) => this.#refuse(channel, code, reason),
-			opened: (channel, dispatchOpen) => {
-				this.#inbound.hold(channel);
-				this.#opened(channel, dispatchOpen);
-			},
+			opened: (channel, dispatchOpen) => this.#opened(channel, dispatchOpen),
+			hold: (channel) => this.#inbound.hold(channel),
 			metrics: this.metrics,
 		});
 	}
@@ -172,7 +170,10 @@ export class WebSockets {
 		if (!channel || channel.actor !== actor) return;
 		// A message being handled finishes first (its commit, ack and reply), within the stop timeout; messages queued
 		// behind it are left unacknowledged for the gateway to replay to the actor's next start.
-		if (channel.inflight) await this.#settle(channel.inflight);
+		// Work that the actor's abort signal has just set off gets a few turns to register its commits first.
+		for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+		const pending = [...channel.commits, ...(channel.inflight ? [channel.inflight] : [])];
+		if (pending.length > 0) await this.#settle(Promise.all(pending).then(() => {}));
 		this.#unregister(channel);
 		if (!channel.hibernatable) {
 			if (channel.socket) control.closed(channel.socket, 1001, "actor.stopped", false);
@@ -263,11 +264,9 @@ export class WebSockets {
 			return false;
 		}
 		const protocol = (request.headers.get("sec-websocket-protocol") ?? "").split(",")[0]?.trim() ?? "";
-		const socket = new TunnelWebSocket(
-			this.#link(channel),
-			`ws://actor${new URL(request.url).pathname}${new URL(request.url).search}`,
-			protocol,
-		);
+		const url = new URL(request.url);
+		// A restored socket is already open at the gateway, so it is handed over open (its sends wait in the hold).
+		const socket = new TunnelWebSocket(this.#link(channel), `ws://actor${url.pathname}${url.search}`, protocol, restored ? 1 : 0);
 		channel.socket = socket;
 		try {
 			await handler(socket, this.#context(channel, request, restored));

@@ -34,6 +34,8 @@ export interface WsChannel extends Channel {
 	busy: boolean;
 	/** Settles when the running message's async listeners have finished. */
 	inflight: Promise<void> | undefined;
+	/** Commits in flight (also those not awaited by a listener), finished before the actor's stop is reported. */
+	commits: Set<Promise<void>>;
 	/** Waiting for the gateway to replay from the next expected index; out-of-order messages are dropped meanwhile. */
 	resyncing: boolean;
 	/**
@@ -92,6 +94,7 @@ export function newChannel(
 		queue: [],
 		busy: false,
 		inflight: undefined,
+		commits: new Set(),
 		resyncing: false,
 		held: undefined,
 		holdTimer: undefined,
