@@ -22,6 +22,10 @@ export function urlHost(host: string): string {
  * one-datacenter topology. Without the topology the engine assumes its public URL is
  * http://127.0.0.1:6420 and its peer URL http://127.0.0.1:6421 whatever the ports (e.g.
  * `GET /datacenters` would send clients to port 6420, possibly another engine).
+ *
+ * `runtime.worker_cpu_max` is raised: the engine's workflow worker otherwise sheds load whenever the *machine's* CPU
+ * is busy, and on a small development machine running tests next to the engine, actor creation, wakes and
+ * reschedules then stall for 30 s or more.
  */
 export function buildEngineConfig(
 	host: string,
@@ -31,6 +35,7 @@ export function buildEngineConfig(
 	const reachable = urlHost(host);
 	return {
 		telemetry: { enabled: false },
+		runtime: { worker_cpu_max: 10_000 },
 		file_system: { path: dataDir },
 		guard: { host, port: ports.guard },
 		api_peer: { host, port: ports.apiPeer },
