@@ -1,0 +1,117 @@
+/**
+ * The runner side of the bench's control channel, shared by every runner under test (Node, Bun and Deno).
+ *
+ * The driver writes one JSON command per line on the child's stdin; the child answers on stdout with one line
+ * prefixed by `@@bench ` (anything else on stdout is ignored, so a chatty library cannot break the channel).
+ * CPU time and memory are read inside this process, which is the point: they are the runner's own figures.
+ *
+ * @module
+ */
+import process from "node:process";
+import { createInterface } from "node:readline";
+import v8 from "node:v8";
+
+const PREFIX = "@@bench ";
+
+/** Settings every runner reads from its environment. */
+export function settings() {
+	const env = process.env;
+	return {
+		endpoint: env.BENCH_ENDPOINT ?? "http://127.0.0.1:6420",
+		runnerName: env.BENCH_RUNNER_NAME ?? "bench",
+		totalSlots: Number(env.BENCH_TOTAL_SLOTS ?? "20000"),
+	};
+}
+
+/** Writes one control line to stdout. */
+export function emit(message) {
+	process.stdout.write(`${PREFIX}${JSON.stringify(message)}\n`);
+}
+
+/** V8 heap spaces holding compiled code and its metadata (JIT output, not application data). */
+const CODE_SPACES = new Set([
+	"code_space",
+	"code_large_object_space",
+	"trusted_space",
+	"trusted_large_object_space",
+]);
+
+/** Bytes of the heap used by compiled code, where the runtime reports V8 heap spaces (Node, Deno); else 0 (Bun). */
+function codeBytes() {
+	try {
+		let bytes = 0;
+		for (const space of v8.getHeapSpaceStatistics())
+			if (CODE_SPACES.has(space.space_name)) bytes += space.space_used_size;
+		return bytes;
+	} catch {
+		return 0;
+	}
+}
+
+/**
+ * CPU time (µs, user + system, this process) and memory (bytes). `heapData` is the heap used without compiled
+ * code, so that functions the JIT compiles during a measurement do not count as memory per actor or socket.
+ */
+export function usage() {
+	const cpu = process.cpuUsage();
+	const mem = process.memoryUsage();
+	return {
+		user: cpu.user,
+		system: cpu.system,
+		rss: mem.rss,
+		heapUsed: mem.heapUsed,
+		heapData: mem.heapUsed - codeBytes(),
+	};
+}
+
+/** Runs a full garbage collection where the runtime allows it (node/deno `--expose-gc`, `Bun.gc`). */
+async function collect() {
+	const bun = globalThis.Bun;
+	for (let i = 0; i < 3; i++) {
+		if (bun?.gc) bun.gc(true);
+		else if (typeof globalThis.gc === "function") globalThis.gc();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/**
+ * Serves the driver's commands: `usage`, `gc` (collect, then usage) and `exit` (shut the runner down, then exit).
+ * @param {{ stats(): Record<string, number>, shutdown(): Promise<void> }} runner
+ */
+export function serveControl(runner) {
+	const lines = createInterface({ input: process.stdin });
+	lines.on("line", async (line) => {
+		let request;
+		try {
+			request = JSON.parse(line);
+		} catch {
+			return;
+		}
+		const { id, cmd } = request;
+		try {
+			if (cmd === "usage") emit({ id, ...usage(), ...runner.stats() });
+			else if (cmd === "gc") {
+				await collect();
+				emit({ id, ...usage(), ...runner.stats() });
+			} else if (cmd === "exit") {
+				await Promise.race([runner.shutdown(), new Promise((resolve) => setTimeout(resolve, 3000))]);
+				emit({ id });
+				process.exit(0);
+			} else emit({ id, error: `unknown command ${cmd}` });
+		} catch (error) {
+			emit({ id, error: String(error) });
+		}
+	});
+	// The driver went away: leave at once rather than linger.
+	lines.on("close", () => process.exit(0));
+}
+
+/**
+ * The actor app every runner serves, as plain functions over strings and bytes, so that the apps themselves cost
+ * the same everywhere: `GET …/sleep` asks the engine to put the actor to sleep, anything else answers "ok";
+ * WebSockets echo; a socket whose path contains `/hib` is hibernatable.
+ */
+export const app = {
+	isSleep: (url) => url.endsWith("/sleep"),
+	isHibernatable: (url) => url.includes("/hib"),
+};

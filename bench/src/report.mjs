@@ -1,0 +1,257 @@
+/**
+ * Turns the per-run numbers into `bench/RESULTS.md`: the figures (median and min–max over the runs), their ratios
+ * to the reference and to the floor, and the targets, met or missed.
+ *
+ * @module
+ */
+import { summarize } from "./stats.mjs";
+
+const KIB = 1 / 1024;
+
+/**
+ * Every figure, in table order. `better` says which direction wins; `scale` converts the raw unit.
+ * @type {Array<{ key: string, label: string, unit: string, better: "lower" | "higher", scale?: number }>}
+ */
+export const FIGURES = [
+	{ key: "httpCpuUs", label: "Runner CPU per tunnelled HTTP request", unit: "µs", better: "lower" },
+	{ key: "httpRps", label: "HTTP throughput, 32 in flight", unit: "req/s", better: "higher" },
+	{
+		key: "wsCpuUs",
+		label: "Runner CPU per echoed WS message (16 sockets × 8 in flight)",
+		unit: "µs",
+		better: "lower",
+	},
+	{ key: "wsMps", label: "WS echo throughput (16 × 8)", unit: "msg/s", better: "higher" },
+	{ key: "startMs", label: "Actor start latency (create → first response)", unit: "ms", better: "lower" },
+	{
+		key: "wakeMs",
+		label: "Wake latency, sleeping actor with 100 hibernating sockets",
+		unit: "ms",
+		better: "lower",
+	},
+	{
+		key: "scale1CpuUs",
+		label: "Runner CPU per WS message, 1 socket open on the actor",
+		unit: "µs",
+		better: "lower",
+	},
+	{
+		key: "scaleManyCpuUs",
+		label: "Runner CPU per WS message, {N} sockets open on the actor",
+		unit: "µs",
+		better: "lower",
+	},
+	{ key: "scaleRatio", label: "… {N} sockets ÷ 1 socket", unit: "×", better: "lower" },
+	{ key: "scale1Mps", label: "… echo rate during the 1-socket measurement", unit: "msg/s", better: "higher" },
+	{
+		key: "scaleManyMps",
+		label: "… echo rate during the {N}-socket measurement",
+		unit: "msg/s",
+		better: "higher",
+	},
+	{
+		key: "idleHeapPerActor",
+		label: "Heap used per idle actor ({A} actors), compiled code excluded",
+		unit: "KiB",
+		better: "lower",
+		scale: KIB,
+	},
+	{
+		key: "idleRssPerActor",
+		label: "RSS per idle actor ({A} actors)",
+		unit: "KiB",
+		better: "lower",
+		scale: KIB,
+	},
+	{
+		key: "hibHeapPerSocket",
+		label: "Heap used per open hibernatable socket ({N}), compiled code excluded",
+		unit: "KiB",
+		better: "lower",
+		scale: KIB,
+	},
+	{
+		key: "hibRssPerSocket",
+		label: "RSS per open hibernatable socket ({N})",
+		unit: "KiB",
+		better: "lower",
+		scale: KIB,
+	},
+];
+
+/** A number with a sensible number of decimals. */
+export function fmt(value) {
+	if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+	const abs = Math.abs(value);
+	const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+	return value.toFixed(digits);
+}
+
+/**
+ * Medians and spreads per runner and figure.
+ * @param {Record<string, Array<Record<string, number>>>} runs runner id → one object of figures per run
+ * @returns {Record<string, Record<string, ReturnType<typeof summarize>>>}
+ */
+export function aggregate(runs) {
+	const out = {};
+	for (const [id, list] of Object.entries(runs)) {
+		out[id] = {};
+		for (const figure of FIGURES) {
+			const scale = figure.scale ?? 1;
+			out[id][figure.key] = summarize(list.map((run) => (run[figure.key] ?? NaN) * scale));
+		}
+	}
+	return out;
+}
+
+/** Ratio of two medians; null when either is missing or not positive (an RSS delta can be, after GC returns pages). */
+const ratio = (a, b) => (a && b && a.median > 0 && b.median > 0 ? a.median / b.median : null);
+
+function labelOf(figure, p) {
+	return figure.label.replaceAll("{N}", String(p.manySockets)).replaceAll("{A}", String(p.idleActors));
+}
+
+/** The target checks, each `{ target, measured, met }` (met null when a figure is missing). */
+export function targets(summary) {
+	const ours = summary["ours-node"] ?? {};
+	const ref = summary.reference ?? {};
+	const floor = summary.floor ?? {};
+	const rows = [];
+	const add = (target, value, limit, unit = "×") =>
+		rows.push({
+			target,
+			measured: value === null ? "—" : `${fmt(value)}${unit}`,
+			met: value === null ? null : value <= limit,
+		});
+	add("CPU per HTTP request ≤ ⅓ of the reference (Node)", ratio(ours.httpCpuUs, ref.httpCpuUs), 1 / 3);
+	add("CPU per HTTP request within 2× of the floor (Node)", ratio(ours.httpCpuUs, floor.httpCpuUs), 2);
+	add("CPU per WS message ≤ ⅓ of the reference (Node)", ratio(ours.wsCpuUs, ref.wsCpuUs), 1 / 3);
+	add("CPU per WS message within 2× of the floor (Node)", ratio(ours.wsCpuUs, floor.wsCpuUs), 2);
+	add("CPU per message, many sockets ÷ 1 socket ≤ 1.2 (Node)", ours.scaleRatio?.median ?? null, 1.2);
+	add("Heap per idle actor ≤ ½ of the reference", ratio(ours.idleHeapPerActor, ref.idleHeapPerActor), 0.5);
+	add("RSS per idle actor ≤ ½ of the reference", ratio(ours.idleRssPerActor, ref.idleRssPerActor), 0.5);
+	add(
+		"Heap per hibernatable socket ≤ ½ of the reference",
+		ratio(ours.hibHeapPerSocket, ref.hibHeapPerSocket),
+		0.5,
+	);
+	add(
+		"RSS per hibernatable socket ≤ ½ of the reference",
+		ratio(ours.hibRssPerSocket, ref.hibRssPerSocket),
+		0.5,
+	);
+	for (const id of ["ours-bun", "ours-deno"]) {
+		const other = summary[id] ?? {};
+		const misses = [];
+		let checked = 0;
+		for (const figure of FIGURES) {
+			const a = other[figure.key];
+			const b = ours[figure.key];
+			if (!a || !b) continue;
+			checked++;
+			const r = figure.better === "lower" ? ratio(a, b) : ratio(b, a);
+			if (r !== null && r > 1.5) misses.push(`${figure.key} ${fmt(r)}×`);
+		}
+		rows.push({
+			target: `${id === "ours-bun" ? "Bun" : "Deno"} within 1.5× of Node on every figure`,
+			measured:
+				checked === 0 ? "—" : misses.length === 0 ? `all ${checked} figures` : `over on ${misses.join(", ")}`,
+			met: checked === 0 ? null : misses.length === 0,
+		});
+	}
+	return rows;
+}
+
+/**
+ * The whole report as Markdown.
+ * @param {{ summary: ReturnType<typeof aggregate>, runners: Array<{ id: string, label: string }>,
+ *   machine: Record<string, unknown>, engine: { version: string }, p: import("./params.mjs").Params,
+ *   loads: { start: number[], end: number[] }, durationS: number, failures: string[], runCounts: Record<string, string> }} input
+ */
+export function renderReport(input) {
+	const { summary, runners, machine: m, p } = input;
+	const lines = [];
+	const row = (cells) => lines.push(`| ${cells.join(" | ")} |`);
+	lines.push("# Runner benchmark results", "");
+	lines.push(
+		"Generated by `npm run bench` (`bench/src/main.mjs`). Every runner ran in its own process against the **same** real",
+		"Rivet Engine, one runner at a time. CPU is the runner process's own user + system time, read inside it with",
+		"`process.cpuUsage()` before and after each measured phase (warm-up excluded), divided by the operations of the",
+		"phase. Memory is read inside the runner after a full GC, as the growth over a baseline taken just before.",
+		`Each cell: median (min–max) over ${p.repeats} runs for the CPU, throughput and latency figures, over ${p.heavyRepeats} for the memory and many-socket figures.`,
+		"",
+	);
+	lines.push("## Machine and versions", "");
+	lines.push(
+		`- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}`,
+		`- Runtimes: Node ${m.node}, Bun ${m.bun}, ${m.deno}`,
+		`- Engine: rivet-engine ${input.engine.version} (@rivetkit/engine-cli ${m.engineCli}), file-system storage, loopback; ` +
+			"`runtime.worker_cpu_max` raised so the engine's workflow worker does not shed load on a busy machine",
+		`- Ours: @x/runner-core ${m.ours}; reference: @rivetkit/engine-runner ${m.reference}; floor: @rivetkit/engine-runner-protocol ${m.protocol} + ws`,
+		`- Load average (1/5/15 min) at start ${input.loads.start.join(" / ")}, at end ${input.loads.end.join(" / ")}; bench took ${Math.round(input.durationS)} s`,
+		"",
+	);
+	lines.push("## Figures", "");
+	row(["Figure", "Unit", ...runners.map((r) => r.label)]);
+	row(["---", "---", ...runners.map(() => "---:")]);
+	for (const figure of FIGURES) {
+		row([
+			labelOf(figure, p),
+			figure.unit,
+			...runners.map((r) => {
+				const s = summary[r.id]?.[figure.key];
+				return s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : "—";
+			}),
+		]);
+	}
+	lines.push("");
+	for (const [base, title] of [
+		[
+			"reference",
+			"Ratio to the reference (median ÷ reference median; below 1 is less for lower-is-better figures)",
+		],
+		["floor", "Ratio to the floor (median ÷ floor median)"],
+	]) {
+		lines.push(`## ${title}`, "");
+		row(["Figure", ...runners.map((r) => r.label)]);
+		row(["---", ...runners.map(() => "---:")]);
+		for (const figure of FIGURES) {
+			if (figure.key === "scaleRatio") continue;
+			row([
+				labelOf(figure, p),
+				...runners.map((r) => {
+					const value = ratio(summary[r.id]?.[figure.key], summary[base]?.[figure.key]);
+					return value === null ? "—" : `${fmt(value)}×`;
+				}),
+			]);
+		}
+		lines.push("");
+	}
+	lines.push("## Targets (our runner on Node unless stated)", "");
+	row(["Target", "Measured", "Met"]);
+	row(["---", "---", "---"]);
+	for (const t of targets(summary))
+		row([t.target, t.measured, t.met === null ? "n/a" : t.met ? "yes" : "**no**"]);
+	lines.push("");
+	lines.push("## Workload", "");
+	lines.push(
+		`- HTTP: \`GET /\` through \`/gateway/{actorId}/\` with Node's fetch (keep-alive), ${p.httpConcurrency} in flight, ${p.httpWarmup} warm-up + ${p.httpRequests} measured requests; the handler answers \`ok\`.`,
+		`- WS: ${p.wsSockets} sockets (\`ws\`, subprotocol \`rivet\`), ${p.wsInFlight} messages of 32 bytes in flight on each, ${p.wsSockets * p.wsWarmupPerSocket} warm-up + ${p.wsSockets * p.wsPerSocket} measured echoes.`,
+		`- Start latency: median of ${p.startSamples} actors per run, from \`POST /actors\` to the first gateway response.`,
+		`- Wake: ${p.wakeSockets} hibernatable sockets each echo one message, the actor asks to sleep, and once the engine reports it asleep one socket sends a message; the figure is send → echo.`,
+		`- Many sockets: one socket echoes ${p.scaleMessages} messages one at a time (ping-pong, so each message is one round trip whatever the engine's speed) alone, then again with ${p.manySockets - 1} idle hibernatable sockets open on the same actor; the heap/RSS growth from opening those is the per-socket memory.`,
+		`- Idle actors: ${p.idleActors} actors created (${p.createConcurrency} creates in flight) and started on the runner; growth of heap and RSS after GC over the baseline.`,
+		`- **Scaled down** from 1,000 idle actors and 10,000 hibernatable sockets to ${p.idleActors} and ${p.manySockets}${p.scaledToBudget ? " (shrunk further to fit the time budget, from the engine rates seen in this run)" : ""}: on a 2-core machine the engine creates about 4 actors/s and opens 20–80 client WebSockets/s, and ours writes each hibernatable socket to the actor's KV before answering the open, so the full sizes take several minutes per runner. \`BENCH_IDLE_ACTORS=1000 BENCH_SOCKETS=10000 BENCH_BUDGET_S=3600 npm run bench\` runs them.`,
+		"- Memory: heap used after a full GC, minus the V8 spaces that hold compiled code (Node, Deno; Bun reports its whole JSC heap), after a warm-up of 10 actors / 20 sockets, is the primary figure. At these sizes it is still only good to a few KiB per actor, and Bun's JSC heap is not comparable byte for byte with V8's. An RSS delta is dominated by how the allocator keeps or returns pages and can even be negative.",
+		"- Hibernation: ours persists each hibernatable socket in the actor's KV (default store, debounced index, acknowledged after persisting); the reference app keeps the metadata in process memory and acknowledges every message at once; the floor acknowledges at once and persists nothing.",
+		"",
+	);
+	lines.push("## Runs", "");
+	for (const r of runners) lines.push(`- ${r.label}: ${input.runCounts[r.id] ?? "no runs"}`);
+	if (input.failures.length > 0) {
+		lines.push("", "Failures (the figure is missing from that run):", "");
+		for (const f of input.failures) lines.push(`- ${f}`);
+	}
+	lines.push("");
+	return lines.join("\n");
+}
