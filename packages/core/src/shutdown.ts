@@ -62,7 +62,10 @@ export async function runShutdown(host: ShutdownHost, options: ShutdownOptions):
 		if (escalated)
 			host.log.warn({ remaining: host.actors.size }, "immediate shutdown requested during the drain");
 		else if (lost)
-			host.log.warn({ remaining: host.actors.size }, "engine connection lost during the drain; stopping the remaining actors locally");
+			host.log.warn(
+				{ remaining: host.actors.size },
+				"engine connection lost during the drain; stopping the remaining actors locally",
+			);
 		else if (!emptied)
 			host.log.warn(
 				{ remaining: host.actors.size, deadlineMs },

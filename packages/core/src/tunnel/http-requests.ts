@@ -6,6 +6,7 @@
 import type { ToClientRequestChunk, ToClientRequestStart } from "@rivetkit/engine-runner-protocol";
 import type { ActorRecord } from "../actor.ts";
 import { RunnerShutdownError } from "../errors.ts";
+import { toHeaderMap } from "./headers.ts";
 import {
 	type BodyFeed,
 	buildRequest,
@@ -134,6 +135,10 @@ export class HttpRequests {
 				throw new TypeError(
 					`fetch must return a Response, got ${response === null ? "null" : typeof response}`,
 				);
+			if (host.config.options.streamResponses && response.body && start.method.toUpperCase() !== "HEAD") {
+				await this.#stream(channel, response, response.body);
+				return;
+			}
 			const { kind, error } = await encodeResponse(
 				response,
 				host.config.options.maxResponseBodyBytes ?? MAX_BODY_BYTES,
@@ -155,6 +160,44 @@ export class HttpRequests {
 			}
 			host.onError(handlerError(actor.actorId, error), "tunnel", actor.actorId);
 			this.#send(channel, handlerFailedResponse());
+		}
+	}
+
+	/**
+	 * Streams the body: `ToServerResponseStart{stream: true}`, one `ToServerResponseChunk` per body chunk, and a final
+	 * chunk with `finish`; a body that fails midway ends with `ToServerResponseAbort`. Only for engines whose gateway
+	 * forwards chunks (engine 2.3.x drops them), hence the `streamResponses` option.
+	 */
+	async #stream(channel: HttpChannel, response: Response, body: ReadableStream<Uint8Array>): Promise<void> {
+		if (this.#requests.get(channel.key) !== channel) return;
+		const reply = (kind: Parameters<TunnelCore["reply"]>[1], size: number): void =>
+			this.#core.reply(channel, kind, size);
+		reply(
+			{
+				tag: "ToServerResponseStart",
+				val: { status: response.status, headers: toHeaderMap(response.headers), body: null, stream: true },
+			},
+			256,
+		);
+		const reader = body.getReader();
+		try {
+			for (;;) {
+				const { done, value } = await reader.read();
+				if (done) break;
+				for (let offset = 0; offset < value.length; offset += MAX_BODY_BYTES) {
+					const part = value.slice(offset, offset + MAX_BODY_BYTES);
+					reply(
+						{ tag: "ToServerResponseChunk", val: { body: part.buffer as ArrayBuffer, finish: false } },
+						part.length + 64,
+					);
+				}
+			}
+			reply({ tag: "ToServerResponseChunk", val: { body: new ArrayBuffer(0), finish: true } }, 64);
+		} catch (error) {
+			this.#core.host.onError(handlerError(channel.actorId, error), "tunnel", channel.actorId);
+			reply({ tag: "ToServerResponseAbort", val: null }, 32);
+		} finally {
+			this.#finish(channel, undefined);
 		}
 	}
 

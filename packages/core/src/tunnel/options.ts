@@ -89,6 +89,11 @@ export interface TunnelOptions {
 	hibernation?: HibernationOptions;
 	/** Largest response body sent back through the engine, in bytes. @default 20971520 (the engine's limit) */
 	maxResponseBodyBytes?: number;
+	/**
+	 * Stream response bodies (`ToServerResponseStart{stream: true}` and chunks) instead of buffering them. Only for
+	 * engines whose gateway forwards chunks: engine 2.3.x drops them, so the default buffers. @default false
+	 */
+	streamResponses?: boolean;
 	/** Bytes of replies kept while the engine connection is down. @default 67108864 */
 	maxBufferedReplyBytes?: number;
 	/** Longest a reply waits for the engine connection, in ms. @default 60000 */

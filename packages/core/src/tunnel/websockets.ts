@@ -266,7 +266,12 @@ export class WebSockets {
 		const protocol = (request.headers.get("sec-websocket-protocol") ?? "").split(",")[0]?.trim() ?? "";
 		const url = new URL(request.url);
 		// A restored socket is already open at the gateway, so it is handed over open (its sends wait in the hold).
-		const socket = new TunnelWebSocket(this.#link(channel), `ws://actor${url.pathname}${url.search}`, protocol, restored ? 1 : 0);
+		const socket = new TunnelWebSocket(
+			this.#link(channel),
+			`ws://actor${url.pathname}${url.search}`,
+			protocol,
+			restored ? 1 : 0,
+		);
 		channel.socket = socket;
 		try {
 			await handler(socket, this.#context(channel, request, restored));

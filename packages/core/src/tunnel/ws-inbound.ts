@@ -51,13 +51,19 @@ export class Inbound {
 	 * continues from it), then acknowledged. Failures go to `onError`.
 	 */
 	acknowledge(channel: WsChannel, index: number): void {
-		this.#host.persist.commit(channel, index, []).catch((error: unknown) =>
-			this.#host.core.host.onError(
-				new RunnerError("HIBERNATION_ERROR", `acknowledging message ${index} failed: ${describeError(error)}`, { cause: error }),
-				"hibernation",
-				channel.actorId,
-			),
-		);
+		this.#host.persist
+			.commit(channel, index, [])
+			.catch((error: unknown) =>
+				this.#host.core.host.onError(
+					new RunnerError(
+						"HIBERNATION_ERROR",
+						`acknowledging message ${index} failed: ${describeError(error)}`,
+						{ cause: error },
+					),
+					"hibernation",
+					channel.actorId,
+				),
+			);
 	}
 
 	/** Bytes held during a resync. */
