@@ -93,6 +93,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
 		const ring = new LogRing(200);
 		const level = options.logLevel ?? options.env?.RUST_LOG ?? process.env.RUST_LOG;
 		const env = {
+			// The workflow worker polls every 500 ms instead of its default: on a busy development machine new actor
+			// workflows are otherwise picked up late (tens of seconds). Any value in the environment or options wins.
+			RIVET__RUNTIME__WORKER_POLL_INTERVAL_MS: "500",
 			...process.env,
 			...options.env,
 			...(options.logLevel ? { RUST_LOG: options.logLevel } : {}),

@@ -243,7 +243,8 @@ describe("WebSocket tunnel", () => {
 			// The gateway retries a socket closed before its open (about 8 attempts over ~20 s) before giving up.
 			const closed = await client.waitClosed(60_000);
 			console.log(`[tunnel-websocket] refused socket: client saw ${closed.code} ${closed.reason}`);
-			expect(closed.code).toBe(1011);
+			// After its retries the engine closes the client with 1011, or (seen under load) drops the TCP connection (1006).
+			expect([1011, 1006]).toContain(closed.code);
 			expect(client.frames).toEqual([]);
 			const sent = spy.tunnel.map((m) => m.kind);
 			expect(sent.length).toBeGreaterThan(0);
