@@ -3,6 +3,8 @@
 // `deno test`), and one closing line `N passed, N failed` that totals all runtimes. Exits non-zero on any failure,
 // and fails if a test run left a rivet-engine process behind.
 import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,6 +18,8 @@ const env = {
 	NO_COLOR: "1",
 	FORCE_COLOR: "0",
 	DENO_NO_UPDATE_CHECK: "1",
+	// Inherited by every process the tests start, engines included, so the leak check below only counts our own.
+	X_TEST_RUN_ID: randomUUID(),
 };
 const extra = process.argv.slice(2);
 
@@ -88,7 +92,17 @@ const lint = await step("lint", "biome", ["check", "."]);
 if (lint.code !== 0) failedSteps++;
 const tests = await step("test", "turbo", ["run", "test", "--continue", "--concurrency=1", ...extra]);
 const totals = countResults(tests.output);
-const leaked = [...engines()].filter((pid) => !before.has(pid));
+/** Whether process `pid` was started by this run (its environment carries our run id). */
+function ours(pid) {
+	try {
+		return readFileSync(`/proc/${pid}/environ`, "latin1")
+			.split("\0")
+			.includes(`X_TEST_RUN_ID=${env.X_TEST_RUN_ID}`);
+	} catch {
+		return !before.has(pid);
+	}
+}
+const leaked = [...engines()].filter((pid) => !before.has(pid) && ours(pid));
 if (leaked.length > 0) {
 	process.stdout.write(`\nleaked rivet-engine processes: ${leaked.join(", ")} (killing them)\n`);
 	for (const pid of leaked) {
