@@ -143,7 +143,15 @@ describe("slow consumers", () => {
 				"the sleep intent reached the engine",
 				20_000,
 			);
-			const asleep = !runner.hasActor(sleeper!);
+			// The engine records the sleep before its stop command reaches the runner: wait for the runner's side too.
+			const asleep = await waitFor(
+				() => !runner.hasActor(sleeper!),
+				"the runner to stop the sleeper",
+				20_000,
+			).then(
+				() => true,
+				() => false,
+			);
 			const woke = await waitFor(
 				() => rec.starts.find((s) => s.actorId === sleeper && s.generation > 0),
 				"the alarm set during the cut wakes the actor",
