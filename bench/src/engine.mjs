@@ -8,9 +8,13 @@
  * actor creation stalls for 30 s at a time (`pegboard_actor_create timed out`). The bench raises the threshold so the
  * worker always pulls; nothing on the runner side is changed by it.
  *
+ * The engine runs as `rivet-engine-b` (a symlink): `pgrep rivet-engine` still finds it, but a concurrent `npm test`
+ * on the same machine, which SIGKILLs every process named exactly `rivet-engine` that appeared during its run, leaves
+ * the bench's engine alone.
+ *
  * @module
  */
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,10 +33,12 @@ export async function startBenchEngine() {
 	const binary = require("@rivetkit/engine-cli").getEnginePath();
 	const dir = await mkdtemp(join(tmpdir(), "x-bench-engine-"));
 	const overrides = join(dir, "overrides.json");
-	const wrapper = join(dir, "rivet-engine");
+	const wrapper = join(dir, "start-engine.sh");
+	const named = join(dir, "rivet-engine-b");
 	await writeFile(overrides, `${JSON.stringify(ENGINE_OVERRIDES)}\n`);
-	// `exec` keeps the pid (and the name `rivet-engine`), so the dev engine's watchdog still owns the real process.
-	await writeFile(wrapper, `#!/bin/sh\nexec ${shellQuote(binary)} --config ${shellQuote(overrides)} "$@"\n`);
+	await symlink(binary, named);
+	// `exec` keeps the pid, so the dev engine's watchdog still owns the real process.
+	await writeFile(wrapper, `#!/bin/sh\nexec ${shellQuote(named)} --config ${shellQuote(overrides)} "$@"\n`);
 	await chmod(wrapper, 0o755);
 	let engine;
 	try {

@@ -43,7 +43,7 @@ export function loadParams(env = process.env) {
 		createConcurrency: 4,
 		/**
 		 * Seconds the whole measurement may take (setup and build excluded). The light sessions run in full; the heavy
-		 * sessions then get what is left, and their sizes shrink (down to 100 sockets and 20 actors) to fit, using the
+		 * sessions then get what is left, and their sizes shrink (down to 200 sockets and 30 actors) to fit, using the
 		 * socket-open and actor-create rates seen in the light sessions.
 		 */
 		budgetS: int("BENCH_BUDGET_S", quick ? 240 : 450),
@@ -63,11 +63,11 @@ export function fitHeavy(p, leftS, runners, openRate, createMs) {
 	const sockets = Number.isFinite(openRate) ? Math.round(openRate * perRunnerS * 0.25) : p.manySockets;
 	const actors = Number.isFinite(createMs) ? Math.round((1000 / createMs) * perRunnerS * 0.2) : p.idleActors;
 	const manySockets = Math.max(
-		Math.min(100, p.manySockets),
+		Math.min(200, p.manySockets),
 		Math.min(p.manySockets, Math.floor(sockets / 50) * 50),
 	);
 	const idleActors = Math.max(
-		Math.min(20, p.idleActors),
+		Math.min(30, p.idleActors),
 		Math.min(p.idleActors, Math.floor(actors / 10) * 10),
 	);
 	return { manySockets, idleActors, scaled: manySockets < p.manySockets || idleActors < p.idleActors };

@@ -69,6 +69,17 @@ async function openPaced(ctx, count, urlFor) {
 	return sockets;
 }
 
+/** Closes sockets and waits (up to 15 s, without failing) until the runner's open count is back to `count`. */
+async function closeAndSettle(ctx, sockets, count) {
+	closeAll(sockets);
+	await until(
+		async () => (await ctx.child.call("usage")).sockets <= count,
+		"sockets to close",
+		15_000,
+		100,
+	).catch(() => {});
+}
+
 /** Tunnelled HTTP at a fixed concurrency: CPU per request and requests per second. */
 export async function httpPhase(ctx) {
 	const { p } = ctx;
@@ -173,6 +184,7 @@ export async function wakePhase(ctx) {
 	const { p } = ctx;
 	const actor = await createActor(ctx);
 	const api = ctx.engine.api;
+	const before = (await ctx.child.call("usage")).sockets;
 	const t0 = performance.now();
 	const sockets = await openPaced(ctx, p.wakeSockets, () => api.gatewayWebSocketUrl(actor.actorId, "/hib"));
 	const openRate = (p.wakeSockets / (performance.now() - t0)) * 1000;
@@ -187,7 +199,7 @@ export async function wakePhase(ctx) {
 		const wakeMs = await echoOnce(sockets[0]);
 		return { wakeMs, openRate };
 	} finally {
-		closeAll(sockets);
+		await closeAndSettle(ctx, sockets, before);
 	}
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:profile -w @x/bench` or `node bench/src/profile.mjs [runner] [http|ws|both]`: runs one Node runner
+ * `node bench/src/profile.mjs [runner] [http|ws|both]` (after a build): runs one Node runner
  * (`ours-node` by default, or `reference`, `floor`) under `node --cpu-prof` with the HTTP and/or WS workload, then
  * prints where its CPU went: self time by function, time by code area, and inclusive time of our core's functions.
  * The profile is kept in `bench/.profiles/` for a closer look (Chrome DevTools → Performance → load profile).
