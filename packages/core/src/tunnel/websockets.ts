@@ -2,6 +2,10 @@
  * Tunnelled WebSockets: open, incoming messages (with index checks for hibernatable sockets), closes from either
  * side, and what happens to sockets when their actor stops.
  *
+ * It is longer than most modules because a socket's whole lifecycle (open, restore hooks, closes from either side,
+ * actor stop, shutdown) must update one registration, the metrics and the store entry together; the incoming message
+ * path is split out into ws-inbound.ts and persistence into hibernation/.
+ *
  * @module
  */
 import type {
