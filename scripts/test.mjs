@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { countResults, failedTests } from "./test-output.mjs";
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = join(root, "node_modules", ".bin");
 const env = {
@@ -48,37 +50,6 @@ function engines() {
 	}
 }
 
-/** Sums the result lines of vitest, bun test and deno test in turbo's prefixed output, per runtime. */
-export function countResults(output) {
-	const totals = {
-		node: { passed: 0, failed: 0 },
-		bun: { passed: 0, failed: 0 },
-		deno: { passed: 0, failed: 0 },
-	};
-	for (const raw of output.split("\n")) {
-		const line = raw.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
-		let m = /Tests\s+(.*)\(\d+\)\s*$/.exec(line);
-		if (m) {
-			for (const part of m[1].split("|")) {
-				const n = /(\d+)\s+(passed|failed)/.exec(part);
-				if (n) totals.node[n[2]] += Number(n[1]);
-			}
-			continue;
-		}
-		m = /^\S*:test:\s+(\d+)\s+(pass|fail)\s*$/.exec(line) ?? /^\s*(\d+)\s+(pass|fail)\s*$/.exec(line);
-		if (m) {
-			totals.bun[m[2] === "pass" ? "passed" : "failed"] += Number(m[1]);
-			continue;
-		}
-		m = /(?:ok|FAILED)\s+\|\s+(\d+)\s+passed(?:\s+\((?:\d+) steps?\))?\s+\|\s+(\d+)\s+failed/.exec(line);
-		if (m) {
-			totals.deno.passed += Number(m[1]);
-			totals.deno.failed += Number(m[2]);
-		}
-	}
-	return totals;
-}
-
 const before = engines();
 let failedSteps = 0;
 for (const [name, args] of [
@@ -114,6 +85,9 @@ if (leaked.length > 0) {
 let passed = 0;
 let failed = 0;
 process.stdout.write("\n");
+const failures = failedTests(tests.output);
+if (failures.length > 0)
+	process.stdout.write(`failed tests:\n${failures.map((f) => `  - ${f}`).join("\n")}\n`);
 for (const [runtime, t] of Object.entries(totals)) {
 	process.stdout.write(`${runtime}: ${t.passed} passed, ${t.failed} failed\n`);
 	passed += t.passed;

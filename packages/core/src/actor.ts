@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { LazyAbort } from "./lazy-abort.ts";
 import type { ActorConfig, ActorInfo, ActorState, StopReason } from "./types.ts";
 
 /** The intent an actor sent to the engine, which decides how its stop is reported. */
@@ -33,7 +34,7 @@ export class ActorRecord implements ActorInfo {
 	/** Set once a stop has begun; every later stop request returns it. */
 	stopping: Promise<void> | undefined;
 	#state: ActorState = "starting";
-	readonly #abort = new AbortController();
+	readonly #abort = new LazyAbort();
 	#resolveStarted!: () => void;
 	#rejectStarted!: (error: unknown) => void;
 

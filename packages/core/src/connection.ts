@@ -56,6 +56,7 @@ export class Connection {
 	#reconnectTimer: Cancel | undefined;
 	#handshakeTimer: Cancel | undefined;
 	#livenessTimer: Cancel | undefined;
+	#lastFrameAt = 0;
 	#closeWaiters: Array<() => void> = [];
 	#inbound: Promise<void> | undefined;
 
@@ -283,12 +284,28 @@ export class Connection {
 		this.#lost(epoch, socket, 1011, "runner.invalid_frame", true);
 	}
 
+	/**
+	 * Records a frame from the engine. One timer watches for silence: it is armed once and, when it fires, re-arms for
+	 * whatever is left of the window since the last frame, so a busy connection costs no timer work per frame.
+	 */
 	#armLiveness(epoch: number, socket: WebSocketLike): void {
-		this.#livenessTimer?.();
-		this.#livenessTimer = this.#config.platform.clock.setTimeout(() => {
-			this.#log.warn({ timeoutMs: this.#config.livenessTimeoutMs }, "engine silent, reconnecting");
-			this.#lost(epoch, socket, 4001, "runner.liveness_timeout", true);
-		}, this.#config.livenessTimeoutMs);
+		const clock = this.#config.platform.clock;
+		this.#lastFrameAt = clock.now();
+		if (this.#livenessTimer) return;
+		const check = (delay: number): void => {
+			this.#livenessTimer = clock.setTimeout(() => {
+				this.#livenessTimer = undefined;
+				if (epoch !== this.#epoch) return;
+				const silentFor = clock.now() - this.#lastFrameAt;
+				if (silentFor < this.#config.livenessTimeoutMs) {
+					check(this.#config.livenessTimeoutMs - silentFor);
+					return;
+				}
+				this.#log.warn({ timeoutMs: this.#config.livenessTimeoutMs }, "engine silent, reconnecting");
+				this.#lost(epoch, socket, 4001, "runner.liveness_timeout", true);
+			}, delay);
+		};
+		check(this.#config.livenessTimeoutMs);
 	}
 
 	/** Handles the end of socket `epoch`, once, however it ended. */

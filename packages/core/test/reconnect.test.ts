@@ -187,6 +187,18 @@ describe("liveness", () => {
 	});
 });
 
+describe("liveness timer", () => {
+	it("keeps one liveness timer however many frames arrive", async () => {
+		const h = await connected({ livenessTimeoutMs: 10_000 });
+		const conn = h.engine.last;
+		const before = h.clock.pending;
+		for (let i = 0; i < 500; i++) conn.push(ping(BigInt(i)));
+		await h.clock.advance(0);
+		expect(conn.sent("ToServerPong")).toHaveLength(500);
+		expect(h.clock.pending).toBe(before);
+	});
+});
+
 describe("callbacks", () => {
 	it("calls onConnected with reconnected false, then true", async () => {
 		const connects: ConnectedInfo[] = [];

@@ -6,6 +6,7 @@
 import type { ToClientRequestChunk, ToClientRequestStart } from "@rivetkit/engine-runner-protocol";
 import type { ActorRecord } from "../actor.ts";
 import { RunnerShutdownError } from "../errors.ts";
+import { LazyAbort } from "../lazy-abort.ts";
 import { toHeaderMap } from "./headers.ts";
 import {
 	type BodyFeed,
@@ -20,7 +21,7 @@ import {
 import type { Channel, TunnelCore } from "./tunnel.ts";
 
 interface HttpChannel extends Channel {
-	readonly abort: AbortController;
+	readonly abort: LazyAbort;
 	readonly feed: BodyFeed | undefined;
 	done: boolean;
 }
@@ -50,7 +51,7 @@ export class HttpRequests {
 			gatewayId,
 			requestId,
 			nextIndex: 0,
-			abort: new AbortController(),
+			abort: new LazyAbort(),
 			feed: start.stream ? createBodyFeed() : undefined,
 			done: false,
 			onOverflow: () => {
@@ -106,7 +107,7 @@ export class HttpRequests {
 			);
 		}
 		try {
-			await actor.started;
+			if (actor.state !== "running") await actor.started;
 		} catch {
 			return this.#send(
 				channel,
@@ -125,11 +126,13 @@ export class HttpRequests {
 			generation: actor.generation,
 			gatewayId,
 			requestId,
-			signal: channel.abort.signal,
+			get signal(): AbortSignal {
+				return channel.abort.signal;
+			},
 			runner: host.runner,
 		};
 		try {
-			const request = buildRequest(start, channel.abort.signal, channel.feed);
+			const request = buildRequest(start, channel.abort, channel.feed);
 			const response = await fetch(request, context);
 			if (!(response instanceof Response))
 				throw new TypeError(
@@ -147,7 +150,7 @@ export class HttpRequests {
 			if (error) host.onError(error, "tunnel", actor.actorId);
 			this.#send(channel, kind);
 		} catch (error) {
-			if (channel.abort.signal.aborted) {
+			if (channel.abort.aborted) {
 				return this.#send(
 					channel,
 					errorResponse(

@@ -7,6 +7,7 @@
 import type { ToClientRequestStart, ToServerTunnelMessageKind } from "@rivetkit/engine-runner-protocol";
 import { concatBytes, utf8Encode } from "../bytes.ts";
 import { describeError, RunnerError } from "../errors.ts";
+import type { LazyAbort } from "../lazy-abort.ts";
 import { toHeaderMap } from "./headers.ts";
 
 /** The engine's largest response body (20 MiB). */
@@ -49,23 +50,37 @@ export function createBodyFeed(): BodyFeed {
 	};
 }
 
+/**
+ * The `Request` handed to the actor's `fetch`. Its `signal` is the request's lazily made abort signal: a `Request`
+ * built with a signal costs the runtime a linked controller per request even when nobody listens.
+ */
+class TunnelRequest extends Request {
+	readonly #abort: LazyAbort;
+
+	constructor(url: string, init: RequestInit, abort: LazyAbort) {
+		super(url, init);
+		this.#abort = abort;
+	}
+
+	static {
+		Object.defineProperty(TunnelRequest.prototype, "signal", {
+			configurable: true,
+			get(this: TunnelRequest): AbortSignal {
+				return this.#abort.signal;
+			},
+		});
+	}
+}
+
 /** Builds the `Request` handed to the actor's `fetch`. */
 export function buildRequest(
 	start: ToClientRequestStart,
-	signal: AbortSignal,
+	abort: LazyAbort,
 	feed: BodyFeed | undefined,
 ): Request {
 	const method = start.method.toUpperCase();
-	const headers = new Headers();
-	for (const [name, value] of start.headers) {
-		try {
-			headers.append(name, value);
-		} catch {
-			// A header the Fetch API refuses (e.g. a forbidden byte) is left out rather than failing the request.
-		}
-	}
 	const path = start.path.startsWith("/") ? start.path : `/${start.path}`;
-	const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
+	const init: RequestInit & { duplex?: "half" } = { method, headers: [...start.headers] };
 	if (!NO_BODY.has(method)) {
 		if (feed) {
 			init.body = feed.stream;
@@ -74,7 +89,26 @@ export function buildRequest(
 			init.body = start.body;
 		}
 	}
-	return new Request(`http://actor${path}`, init);
+	const url = `http://actor${path}`;
+	try {
+		return new TunnelRequest(url, init, abort);
+	} catch {
+		init.headers = acceptedHeaders(start.headers);
+		return new TunnelRequest(url, init, abort);
+	}
+}
+
+/** The headers the Fetch API accepts, one by one; a refused one (e.g. a forbidden byte) is left out. */
+function acceptedHeaders(source: ReadonlyMap<string, string>): Headers {
+	const headers = new Headers();
+	for (const [name, value] of source) {
+		try {
+			headers.append(name, value);
+		} catch {
+			// Left out rather than failing the request.
+		}
+	}
+	return headers;
 }
 
 /** A plain-text (or JSON) error reply, with the `x-rivet-error` header the engine's gateway understands. */
@@ -126,7 +160,7 @@ export async function encodeResponse(
 			val: {
 				status: response.status,
 				headers,
-				body: body.length === 0 ? null : (body.slice().buffer as ArrayBuffer),
+				body: body.length === 0 ? null : wholeBuffer(body),
 				stream: false,
 			},
 		},
@@ -154,6 +188,14 @@ async function readLimited(response: Response, maxBytes: number): Promise<Uint8A
 		parts.push(value);
 	}
 	return parts.length === 1 ? parts[0]! : concatBytes(parts);
+}
+
+/** The bytes as an `ArrayBuffer` of their own: the underlying buffer when they span all of it, else a copy. */
+function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
+	const { buffer } = bytes;
+	if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength)
+		return buffer;
+	return bytes.slice().buffer as ArrayBuffer;
 }
 
 /** The 500 sent when a handler throws: no stack, no message from the error. */
