@@ -34,13 +34,11 @@ const ws = new WebSocket(url, ["rivet"], { perMessageDeflate: false });
 // ArrayBuffer frames: the codec's fixed-size ids must not be Node Buffer views into a shared pool.
 ws.binaryType = "arraybuffer";
 const send = (message) => ws.send(encodeToServer(message));
+/** The 8 id bytes as a string: exact (a number cannot hold 64 bits) and cheap to hash. */
 const keyOf = (id) => {
 	const g = new Uint8Array(id.gatewayId);
 	const r = new Uint8Array(id.requestId);
-	return (
-		((g[0] << 24) | (g[1] << 16) | (g[2] << 8) | g[3]) * 4294967296 +
-		((r[0] << 24) | (r[1] << 16) | (r[2] << 8) | r[3])
-	);
+	return String.fromCharCode(g[0], g[1], g[2], g[3], r[0], r[1], r[2], r[3]);
 };
 
 function event(actorId, inner) {

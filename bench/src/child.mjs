@@ -109,15 +109,19 @@ export async function startRunner(spec, options) {
 	});
 	const fail = (why) => new Error(`${spec.id} ${why}; stderr tail:\n${stderr.slice(-1500)}`);
 	const timeout = options.readyTimeoutMs ?? 30_000;
-	const result = await Promise.race([
+	let readyTimer;
+	await Promise.race([
 		ready,
 		exited.then((code) => Promise.reject(fail(`exited with ${code} before it was ready`))),
-		delay(timeout).then(() => Promise.reject(fail(`not ready after ${timeout} ms`))),
-	]).catch((error) => {
-		child.kill("SIGKILL");
-		throw error;
-	});
-	void result;
+		new Promise((_, reject) => {
+			readyTimer = setTimeout(() => reject(fail(`not ready after ${timeout} ms`)), timeout);
+		}),
+	])
+		.catch((error) => {
+			child.kill("SIGKILL");
+			throw error;
+		})
+		.finally(() => clearTimeout(readyTimer));
 	return {
 		pid: child.pid,
 		exited,
@@ -145,7 +149,14 @@ export async function startRunner(spec, options) {
 		async stop() {
 			if (child.exitCode !== null || child.signalCode !== null) return;
 			child.stdin.write(`${JSON.stringify({ id: 0, cmd: "exit" })}\n`);
-			const done = await Promise.race([exited.then(() => true), delay(5000).then(() => false)]);
+			let timer;
+			const done = await Promise.race([
+				exited.then(() => true),
+				new Promise((resolve) => {
+					timer = setTimeout(() => resolve(false), 5000);
+				}),
+			]);
+			clearTimeout(timer);
 			if (!done) {
 				child.kill("SIGKILL");
 				await exited;

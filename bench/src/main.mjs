@@ -2,7 +2,9 @@
 /**
  * `npm run bench`: starts one real engine and measures, against it, our runner on Node, Bun and Deno, the reference
  * `@rivetkit/engine-runner@2.2.1` and a protocol-level floor, each in its own process. Light sessions (HTTP, WS,
- * start and wake latency) are repeated in fresh processes, heavy ones (idle actors, many open sockets) follow. Writes
+ * start and wake latency) are repeated in fresh processes, heavy ones (idle actors, many open sockets) follow. Then,
+ * with the real engine stopped, memory at full scale (1,000 idle actors, 10,000 hibernatable sockets) is measured
+ * against a protocol fake engine (`scale.mjs`), which the real engine is far too slow to reach here. Writes
  * `bench/RESULTS.md` and prints it. Exits non-zero only if nothing could be measured.
  *
  * Needs the workspace built (`npm run bench` at the root builds it through turbo first).
@@ -18,6 +20,7 @@ import { fitHeavy, loadParams } from "./params.mjs";
 import { BENCH_DIR } from "./paths.mjs";
 import { httpPhase, idleActorsPhase, socketsPhase, startPhase, wakePhase, wsPhase } from "./phases.mjs";
 import { aggregate, renderReport } from "./report.mjs";
+import { scalePhase } from "./scale.mjs";
 import { median } from "./stats.mjs";
 
 /** Hard stop for the whole bench: it never runs unbounded. */
@@ -116,11 +119,33 @@ async function main() {
 		await engine.stop();
 	}
 
+	// Memory at full scale, against the protocol fake engine (the real one is stopped: it no longer competes for CPU).
+	const scale = Object.fromEntries(runners.map((r) => [r.id, []]));
+	log(
+		`memory at full scale (protocol fake engine): ${p.scaleActors} idle actors, ${p.scaleSockets} hibernatable sockets`,
+	);
+	for (const spec of runners) {
+		try {
+			const f = await scalePhase(spec, p, log);
+			scale[spec.id].push(f);
+			log(`  ${spec.id} full scale: ${describe(f, "full scale")} (${f.fakePhaseS.toFixed(1)} s)`);
+		} catch (error) {
+			const why = String(error?.message ?? error).split("\n")[0];
+			failures.push(`${spec.label}, memory at full scale (fake engine): ${why}`);
+			log(`  ${spec.id} full scale: FAILED ${why}`);
+		}
+	}
+
 	loads.end = load();
-	const runs = Object.fromEntries(runners.map((r) => [r.id, [...light[r.id], ...heavy[r.id]]]));
+	const runs = Object.fromEntries(
+		runners.map((r) => [r.id, [...light[r.id], ...heavy[r.id], ...scale[r.id]]]),
+	);
 	const summary = aggregate(runs);
 	const runCounts = Object.fromEntries(
-		runners.map((r) => [r.id, `${light[r.id].length} light + ${heavy[r.id].length} heavy sessions`]),
+		runners.map((r) => [
+			r.id,
+			`${light[r.id].length} light + ${heavy[r.id].length} heavy sessions (real engine), ${scale[r.id].length} full-scale memory session (fake engine)`,
+		]),
 	);
 	const report = renderReport({
 		summary,
@@ -150,6 +175,12 @@ function describe(figures, phase) {
 		wake: ["wakeMs"],
 		"idle actors": ["idleHeapPerActor", "idleRssPerActor"],
 		sockets: ["scale1CpuUs", "scaleManyCpuUs", "hibHeapPerSocket", "hibRssPerSocket"],
+		"full scale": [
+			"fakeIdleHeapPerActor",
+			"fakeIdleRssPerActor",
+			"fakeHibHeapPerSocket",
+			"fakeHibRssPerSocket",
+		],
 	}[phase];
 	return pick.map((key) => `${key}=${Math.round(figures[key] * 10) / 10}`).join(" ");
 }

@@ -3,7 +3,8 @@
  * once) within about ten minutes on a 2-core machine, where the engine, not the runner, limits every rate: it creates
  * about 4 actors/s and opens 20–70 client WebSockets/s there. That is why the idle-actor and open-socket figures are
  * scaled down from 1,000 actors and 10,000 sockets; `BENCH_IDLE_ACTORS` and `BENCH_SOCKETS` set the full sizes
- * (expect several minutes per runner). `BENCH_QUICK=1` shrinks everything for a smoke run.
+ * (expect several minutes per runner). The full sizes are also measured, for memory only, against a protocol fake engine
+ * (`scale.mjs`; `BENCH_SCALE_ACTORS`, `BENCH_SCALE_SOCKETS`). `BENCH_QUICK=1` shrinks everything for a smoke run.
  *
  * @module
  */
@@ -41,6 +42,16 @@ export function loadParams(env = process.env) {
 		openConcurrency: 32,
 		idleActors: int("BENCH_IDLE_ACTORS", quick ? 20 : 50),
 		createConcurrency: 4,
+		/**
+		 * Memory at full scale (`scale.mjs`), measured against the protocol fake engine: idle actors, and hibernatable
+		 * sockets open on one actor, after a warm-up of `scaleWarmActors` actors and `scaleWarmSockets` sockets.
+		 */
+		scaleActors: int("BENCH_SCALE_ACTORS", quick ? 200 : 1000),
+		scaleSockets: int("BENCH_SCALE_SOCKETS", quick ? 2000 : 10_000),
+		scaleWarmActors: 50,
+		scaleWarmSockets: 100,
+		/** Socket opens sent to the runner before waiting for all of them to be answered. */
+		scaleOpenBatch: 250,
 		/**
 		 * Seconds the whole measurement may take (setup and build excluded). The light sessions run in full; the heavy
 		 * sessions then get what is left, and their sizes shrink (down to 200 sockets and 30 actors) to fit, using the

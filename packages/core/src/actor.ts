@@ -29,25 +29,47 @@ export class ActorRecord implements ActorInfo {
 	intent: ActorIntent = null;
 	/** Why the actor is stopping, once it is. */
 	stopReason: StopReason | undefined;
-	/** Settles when the start finished (resolves) or failed (rejects; the rejection is always observed). */
-	readonly started: Promise<void>;
 	/** Set once a stop has begun; every later stop request returns it. */
 	stopping: Promise<void> | undefined;
 	#state: ActorState = "starting";
 	readonly #abort = new LazyAbort();
-	#resolveStarted!: () => void;
-	#rejectStarted!: (error: unknown) => void;
+	/** How the start settled: undefined while starting, then null (succeeded) or the failure. */
+	#startOutcome: { error: unknown } | null | undefined;
+	#started: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
 
 	/** Creates a record in the `starting` state. */
 	constructor(actorId: string, generation: number, config: ActorConfig) {
 		this.actorId = actorId;
 		this.generation = generation;
 		this.config = config;
-		this.started = new Promise<void>((resolve, reject) => {
-			this.#resolveStarted = resolve;
-			this.#rejectStarted = reject;
-		});
-		this.started.catch(() => {});
+	}
+
+	/**
+	 * Settles when the start finished (resolves) or failed (rejects; the rejection is always observed). Made on first
+	 * read: most actors start without anyone waiting for them.
+	 */
+	get started(): Promise<void> {
+		if (!this.#started) {
+			let resolve!: () => void;
+			let reject!: (error: unknown) => void;
+			const promise = new Promise<void>((res, rej) => {
+				resolve = res;
+				reject = rej;
+			});
+			promise.catch(() => {});
+			this.#started = { promise, resolve, reject };
+			const outcome = this.#startOutcome;
+			if (outcome === null) resolve();
+			else if (outcome) reject(outcome.error);
+		}
+		return this.#started.promise;
+	}
+
+	#settleStart(error?: { error: unknown }): void {
+		if (this.#startOutcome !== undefined) return;
+		this.#startOutcome = error ?? null;
+		if (error) this.#started?.reject(error.error);
+		else this.#started?.resolve();
 	}
 
 	/** Current state. */
@@ -64,7 +86,7 @@ export class ActorRecord implements ActorInfo {
 	markRunning(): boolean {
 		if (this.#state !== "starting") return false;
 		this.#state = "running";
-		this.#resolveStarted();
+		this.#settleStart();
 		return true;
 	}
 
@@ -74,7 +96,7 @@ export class ActorRecord implements ActorInfo {
 	/** Records that the start failed (the state moves on through {@link markStopping}). */
 	failStart(error: Error): void {
 		this.startFailure = error;
-		this.#rejectStarted(error);
+		this.#settleStart({ error });
 	}
 
 	/** → stopping, aborting {@link signal}. Returns false if already stopping or stopped. */
@@ -82,7 +104,7 @@ export class ActorRecord implements ActorInfo {
 		if (RANK[this.#state] >= RANK.stopping) return false;
 		this.#state = "stopping";
 		this.stopReason = reason;
-		this.#rejectStarted(new Error(`actor ${this.actorId} stopped before it started (${reason})`));
+		this.#settleStart({ error: new Error(`actor ${this.actorId} stopped before it started (${reason})`) });
 		this.#abort.abort(reason);
 		return true;
 	}

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ToServer } from "@rivetkit/engine-runner-protocol";
+import type { ActorRecord } from "./actor.ts";
 import { Actors } from "./actors.ts";
 import { CommandHandler } from "./commands.ts";
 import type { ResolvedConfig } from "./config.ts";
@@ -14,7 +15,35 @@ import { KvClient } from "./kv.ts";
 import type { Logger } from "./platform.ts";
 import type { Runner } from "./runner.ts";
 import { Tunnel } from "./tunnel/tunnel.ts";
-import type { ErrorContext } from "./types.ts";
+import type { ActorConfig, ActorStartContext, ActorState, ErrorContext } from "./types.ts";
+
+/**
+ * Passed to `onActorStart`. `state` and `signal` are live getters on the prototype (so every context shares one
+ * shape, and the actor's abort signal is only made when read); the rest are plain properties.
+ */
+class StartContext implements ActorStartContext {
+	readonly actorId: string;
+	readonly generation: number;
+	readonly config: ActorConfig;
+	readonly runner: Runner;
+	readonly #actor: ActorRecord;
+
+	constructor(actor: ActorRecord, runner: Runner) {
+		this.#actor = actor;
+		this.actorId = actor.actorId;
+		this.generation = actor.generation;
+		this.config = actor.config;
+		this.runner = runner;
+	}
+
+	get state(): ActorState {
+		return this.#actor.state;
+	}
+
+	get signal(): AbortSignal {
+		return this.#actor.signal;
+	}
+}
 
 /** The parts of a runner. */
 export interface RunnerParts {
@@ -78,16 +107,7 @@ export function wireRunner(config: ResolvedConfig, log: Logger, host: WiringHost
 		log,
 		startTimeoutMs: config.actorStartTimeoutMs,
 		stopTimeoutMs: config.actorStopTimeoutMs,
-		startContext: (actor) => ({
-			actorId: actor.actorId,
-			generation: actor.generation,
-			config: actor.config,
-			get state() {
-				return actor.state;
-			},
-			signal: actor.signal,
-			runner: host.runner,
-		}),
+		startContext: (actor) => new StartContext(actor, host.runner),
 		stopContext: (actor, reason) => ({
 			actorId: actor.actorId,
 			generation: actor.generation,

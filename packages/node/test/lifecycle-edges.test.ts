@@ -246,8 +246,9 @@ describe("lifecycle edge cases", { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
 				wakeMs.push(Date.now() - t);
 			}
 			console.log(`[edges] wake latencies: ${wakeMs.join(", ")} ms`);
-			// The engine's reschedule backoff would add ≥ 2 s from the second wake on if sleeps were reported as errors.
-			for (const ms of wakeMs) expect(ms).toBeLessThan(1500);
+			// The engine's reschedule backoff would add ≥ 2 s to the second and third wakes if sleeps were reported as
+			// errors; measured against the first wake, so a uniformly slow (loaded) engine does not fail the check.
+			for (const ms of wakeMs.slice(1)) expect(ms).toBeLessThan(wakeMs[0]! + 1800);
 			expect(rec.stopsOf(id).map((s) => s.reason)).toEqual(["sleep", "sleep", "sleep"]);
 			expect(rec.errors).toEqual([]);
 		} finally {

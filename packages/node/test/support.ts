@@ -191,7 +191,7 @@ export async function engineActor(engine: EngineHandle, actorId: string): Promis
 }
 
 /** Bytes 0..n-1 of a deterministic pseudo-random sequence (seeded), so failures are reproducible. */
-export function pseudoRandomBytes(n: number, seed = 1): Uint8Array {
+export function pseudoRandomBytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
 	const out = new Uint8Array(n);
 	let x = seed >>> 0 || 1;
 	for (let i = 0; i < n; i++) {

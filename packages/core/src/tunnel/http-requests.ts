@@ -7,6 +7,7 @@ import type { ToClientRequestChunk, ToClientRequestStart } from "@rivetkit/engin
 import type { ActorRecord } from "../actor.ts";
 import { RunnerShutdownError } from "../errors.ts";
 import { LazyAbort } from "../lazy-abort.ts";
+import type { Runner } from "../runner.ts";
 import { toHeaderMap } from "./headers.ts";
 import {
 	type BodyFeed,
@@ -18,12 +19,36 @@ import {
 	handlerFailedResponse,
 	MAX_BODY_BYTES,
 } from "./http.ts";
+import type { RequestContext } from "./options.ts";
 import type { Channel, TunnelCore } from "./tunnel.ts";
 
 interface HttpChannel extends Channel {
 	readonly abort: LazyAbort;
 	readonly feed: BodyFeed | undefined;
 	done: boolean;
+}
+
+/** The context of one request; `signal` is a prototype getter so the abort signal is only made when read. */
+class HttpContext implements RequestContext {
+	readonly actorId: string;
+	readonly generation: number;
+	readonly gatewayId: string;
+	readonly requestId: string;
+	readonly runner: Runner;
+	readonly #abort: LazyAbort;
+
+	constructor(actor: ActorRecord, gatewayId: string, requestId: string, abort: LazyAbort, runner: Runner) {
+		this.actorId = actor.actorId;
+		this.generation = actor.generation;
+		this.gatewayId = gatewayId;
+		this.requestId = requestId;
+		this.runner = runner;
+		this.#abort = abort;
+	}
+
+	get signal(): AbortSignal {
+		return this.#abort.signal;
+	}
 }
 
 /** The HTTP half of the tunnel. */
@@ -121,16 +146,7 @@ export class HttpRequests {
 				errorResponse(501, "runner", "fetch_not_implemented", "this runner has no fetch handler"),
 			);
 		const { gatewayId, requestId } = this.#core.ids(channel);
-		const context = {
-			actorId: actor.actorId,
-			generation: actor.generation,
-			gatewayId,
-			requestId,
-			get signal(): AbortSignal {
-				return channel.abort.signal;
-			},
-			runner: host.runner,
-		};
+		const context = new HttpContext(actor, gatewayId, requestId, channel.abort, host.runner);
 		try {
 			const request = buildRequest(start, channel.abort, channel.feed);
 			const response = await fetch(request, context);

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * Memory at full scale, against the protocol fake engine (`fake-engine.mjs`) instead of the real one, which on a
+ * 2-core machine creates about 4 actors/s and opens 20–80 client WebSockets/s: too slow for 1,000 idle actors and
+ * 10,000 open hibernatable sockets per runner. Each runner gets its own fake and its own process:
+ *
+ *   warm-up (`scaleWarmActors` actors; `scaleWarmSockets` hibernatable sockets opened, one echoed, all closed)
+ *   → GC baseline → `scaleActors` actors started → GC: heap and RSS per idle actor
+ *   → `scaleSockets` hibernatable sockets opened on one actor → GC: heap and RSS per open socket
+ *   → one message echoed (and acknowledged) on the first and the last socket, to prove they are live.
+ *
+ * `node bench/src/scale.mjs [runnerId…]` runs only this phase (all runners by default) and prints the figures;
+ * `BENCH_SCALE_ACTORS` and `BENCH_SCALE_SOCKETS` set the sizes.
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import { delay, RUNNERS_UNDER_TEST, startRunner } from "./child.mjs";
+import { startFakeEngine } from "./fake-engine.mjs";
+import { loadParams } from "./params.mjs";
+
+/** Polls the runner's `usage` until `check(usage)` holds. */
+async function until(child, check, what, timeoutMs = 60_000) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const usage = await child.call("usage");
+		if (check(usage)) return usage;
+		if (Date.now() > deadline)
+			throw new Error(`timed out waiting for ${what} (runner reports ${JSON.stringify(usage)})`);
+		await delay(50);
+	}
+}
+
+const seconds = (since) => (performance.now() - since) / 1000;
+
+/**
+ * The phase for one runner. Always stops the runner and the fake, also on failure.
+ * @param {(typeof RUNNERS_UNDER_TEST)[number]} spec
+ * @param {import("./params.mjs").Params} p
+ * @param {(line: string) => void} [log]
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function scalePhase(spec, p, log = () => {}) {
+	const started = performance.now();
+	const fake = await startFakeEngine();
+	let child;
+	try {
+		child = await startRunner(spec, {
+			endpoint: fake.endpoint,
+			runnerName: `scale-${spec.id}`,
+			totalSlots: 100_000,
+		});
+		const engine = await fake.runner();
+
+		// Warm-up: the start, open, message and close paths run (and are compiled) before the baseline.
+		const [socketActor] = await engine.startActors(p.scaleWarmActors);
+		const warm = await engine.sockets.open(socketActor, p.scaleWarmSockets, { batch: p.scaleOpenBatch });
+		await engine.sockets.echo(warm[0]);
+		engine.sockets.close(warm);
+		await until(child, (u) => u.sockets === 0 && u.actors >= p.scaleWarmActors, "the warm-up to settle");
+		await delay(500);
+		const base = await child.call("gc", 60_000);
+
+		const t0 = performance.now();
+		await engine.startActors(p.scaleActors, { batch: 100 });
+		await until(child, (u) => u.actors >= base.actors + p.scaleActors, "the runner to count its actors");
+		const actorsS = seconds(t0);
+		await delay(1000);
+		const afterActors = await child.call("gc", 60_000);
+		const actors = afterActors.actors - base.actors;
+
+		const t1 = performance.now();
+		const sockets = await engine.sockets.open(socketActor, p.scaleSockets, { batch: p.scaleOpenBatch });
+		await until(
+			child,
+			(u) => u.sockets >= afterActors.sockets + p.scaleSockets,
+			"the runner to count its sockets",
+		);
+		const socketsS = seconds(t1);
+		await delay(1000);
+		const afterSockets = await child.call("gc", 60_000);
+		const count = afterSockets.sockets - afterActors.sockets;
+
+		// After the measurement, so that the check itself costs nothing in it: the sockets are really open.
+		await engine.sockets.echo(sockets[0]);
+		await engine.sockets.echo(sockets[sockets.length - 1]);
+		if (fake.unexpectedHttp.length > 0)
+			log(`    ${spec.id} made HTTP requests the fake does not serve: ${fake.unexpectedHttp.join(", ")}`);
+		log(
+			`    ${spec.id}: ${actors} actors up in ${actorsS.toFixed(1)} s, ${count} hibernatable sockets open in ${socketsS.toFixed(1)} s (fake engine)`,
+		);
+		return {
+			fakeIdleHeapPerActor: (afterActors.heapData - base.heapData) / actors,
+			fakeIdleRssPerActor: (afterActors.rss - base.rss) / actors,
+			fakeHibHeapPerSocket: (afterSockets.heapData - afterActors.heapData) / count,
+			fakeHibRssPerSocket: (afterSockets.rss - afterActors.rss) / count,
+			fakeActorsS: actorsS,
+			fakeSocketsS: socketsS,
+			fakePhaseS: seconds(started),
+		};
+	} finally {
+		await child?.stop();
+		await fake.stop();
+	}
+}
+
+/** `node bench/src/scale.mjs [runnerId…]`: this phase alone, figures printed per runner. */
+async function cli() {
+	const p = loadParams();
+	const ids = process.argv.slice(2);
+	const unknown = ids.filter((id) => !RUNNERS_UNDER_TEST.some((r) => r.id === id));
+	if (unknown.length > 0) {
+		process.stderr.write(
+			`unknown runner ${unknown.join(", ")}; known: ${RUNNERS_UNDER_TEST.map((r) => r.id).join(", ")}\n`,
+		);
+		return 2;
+	}
+	const runners = RUNNERS_UNDER_TEST.filter((r) => ids.length === 0 || ids.includes(r.id));
+	const log = (line) => process.stdout.write(`${line}\n`);
+	log(`memory at full scale (protocol fake engine): ${p.scaleActors} actors, ${p.scaleSockets} sockets`);
+	let failed = 0;
+	for (const spec of runners) {
+		try {
+			const f = await scalePhase(spec, p, log);
+			const kib = (bytes) => (bytes / 1024).toFixed(2);
+			log(
+				`${spec.id}: heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB (${f.fakePhaseS.toFixed(1)} s)`,
+			);
+		} catch (error) {
+			failed++;
+			log(`${spec.id}: FAILED ${error?.stack ?? error}`);
+		}
+	}
+	return failed > 0 ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+	cli().then(
+		(code) => {
+			process.exitCode = code;
+		},
+		(error) => {
+			process.stderr.write(`${error?.stack ?? error}\n`);
+			process.exitCode = 1;
+		},
+	);
+}
