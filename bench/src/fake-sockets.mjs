@@ -115,8 +115,11 @@ export class FakeSockets {
 		}
 	}
 
-	/** Sends one binary message on a socket; resolves once the runner has echoed it and acknowledged its index. */
-	async echo(handle, timeoutMs = 10_000) {
+	/**
+	 * Sends one binary message on a socket; resolves once the runner has echoed it and (unless `waitForAck` is false)
+	 * acknowledged its index.
+	 */
+	async echo(handle, { timeoutMs = 10_000, waitForAck = true } = {}) {
 		const socket = this.#sockets.get(handle);
 		if (!socket) throw new Error(`no open socket ${handle}`);
 		const index = ++socket.index;
@@ -125,6 +128,7 @@ export class FakeSockets {
 		const data = new TextEncoder().encode(`scale-${handle}-${index}`).buffer;
 		this.#tunnel(socket, index, { tag: "ToClientWebSocketMessage", val: { data, binary: true } });
 		await within(echoed.promise, timeoutMs, `the echo on socket ${handle}`);
+		if (!waitForAck) return;
 		const deadline = Date.now() + timeoutMs;
 		while (socket.acked < index) {
 			if (Date.now() > deadline)

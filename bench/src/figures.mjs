@@ -1,6 +1,6 @@
 /**
  * The figures of the report, in table order. `{N}` and `{A}` in a label stand for the many-socket and idle-actor sizes
- * measured against the real engine, `{FN}` and `{FA}` for the full-scale sizes measured against the protocol fake
+ * measured against the real engine, `{FN}`, `{FA}` and `{FC}` for the full-scale sizes measured against the protocol fake
  * engine (`scale.mjs`).
  *
  * @module
@@ -58,4 +58,9 @@ export const FIGURES = [
 		KIB,
 	),
 	lower("fakeHibRssPerSocket", "RSS per open hibernatable socket ({FN}, protocol fake engine)", "KiB", KIB),
+	lower("fakeCpu1Us", "Runner CPU per WS message, 1 socket open (protocol fake engine)", "µs"),
+	lower("fakeCpuMidUs", "Runner CPU per WS message, {FC} sockets open (protocol fake engine)", "µs"),
+	lower("fakeCpuAllUs", "Runner CPU per WS message, {FN} sockets open (protocol fake engine)", "µs"),
+	lower("fakeCpuMidRatio", "… {FC} sockets ÷ 1 socket (protocol fake engine)", "×"),
+	lower("fakeCpuAllRatio", "… {FN} sockets ÷ 1 socket (protocol fake engine)", "×"),
 ];

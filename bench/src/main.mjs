@@ -180,6 +180,9 @@ function describe(figures, phase) {
 			"fakeIdleRssPerActor",
 			"fakeHibHeapPerSocket",
 			"fakeHibRssPerSocket",
+			"fakeCpu1Us",
+			"fakeCpuMidUs",
+			"fakeCpuAllUs",
 		],
 	}[phase];
 	return pick.map((key) => `${key}=${Math.round(figures[key] * 10) / 10}`).join(" ");

@@ -48,6 +48,8 @@ export function loadParams(env = process.env) {
 		 */
 		scaleActors: int("BENCH_SCALE_ACTORS", quick ? 200 : 1000),
 		scaleSockets: int("BENCH_SCALE_SOCKETS", quick ? 2000 : 10_000),
+		/** Sockets open during the middle per-message CPU measurement of the full-scale phase. */
+		scaleCpuSockets: quick ? 200 : 1000,
 		scaleWarmActors: 50,
 		scaleWarmSockets: 100,
 		/** Socket opens sent to the runner before waiting for all of them to be answered. */

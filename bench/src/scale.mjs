@@ -6,6 +6,8 @@
  *
  *   warm-up (`scaleWarmActors` actors; `scaleWarmSockets` hibernatable sockets opened, one echoed, all closed)
  *   → GC baseline → `scaleActors` actors started → GC: heap and RSS per idle actor
+ *   → one probe socket echoes `scaleMessages` messages (ping-pong) alone, again with `scaleCpuSockets` sockets open
+ *     on the actor, and again with all `scaleSockets` open: runner CPU per message at each size
  *   → `scaleSockets` hibernatable sockets opened on one actor → GC: heap and RSS per open socket
  *   → one message echoed (and acknowledged) on the first and the last socket, to prove they are live.
  *
@@ -32,6 +34,14 @@ async function until(child, check, what, timeoutMs = 60_000) {
 }
 
 const seconds = (since) => (performance.now() - since) / 1000;
+
+/** Runner CPU (µs) per message: `count` messages echoed one at a time (ping-pong) on socket `handle`. */
+async function cpuPerEcho(child, engine, handle, count) {
+	const before = await child.call("usage");
+	for (let i = 0; i < count; i++) await engine.sockets.echo(handle, { waitForAck: false });
+	const after = await child.call("usage");
+	return (after.user + after.system - (before.user + before.system)) / count;
+}
 
 /**
  * The phase for one runner. Always stops the runner and the fake, also on failure.
@@ -69,8 +79,18 @@ export async function scalePhase(spec, p, log = () => {}) {
 		const afterActors = await child.call("gc", 60_000);
 		const actors = afterActors.actors - base.actors;
 
+		// Per-message cost with 1, 1,000 and all sockets open on the actor: one probe socket echoes alone, then with
+		// the others open (they are part of the memory figure below; the probe's own share is negligible).
+		const [probe] = await engine.sockets.open(socketActor, 1, { batch: 1 });
+		await cpuPerEcho(child, engine, probe, Math.min(50, p.scaleMessages));
+		const cpu1 = await cpuPerEcho(child, engine, probe, p.scaleMessages);
 		const t1 = performance.now();
-		const sockets = await engine.sockets.open(socketActor, p.scaleSockets, { batch: p.scaleOpenBatch });
+		const first = await engine.sockets.open(socketActor, p.scaleCpuSockets - 1, { batch: p.scaleOpenBatch });
+		const cpuMid = await cpuPerEcho(child, engine, probe, p.scaleMessages);
+		const rest = await engine.sockets.open(socketActor, p.scaleSockets - p.scaleCpuSockets, {
+			batch: p.scaleOpenBatch,
+		});
+		const sockets = [probe, ...first, ...rest];
 		await until(
 			child,
 			(u) => u.sockets >= afterActors.sockets + p.scaleSockets,
@@ -80,6 +100,7 @@ export async function scalePhase(spec, p, log = () => {}) {
 		await delay(1000);
 		const afterSockets = await child.call("gc", 60_000);
 		const count = afterSockets.sockets - afterActors.sockets;
+		const cpuAll = await cpuPerEcho(child, engine, probe, p.scaleMessages);
 
 		// After the measurement, so that the check itself costs nothing in it: the sockets are really open.
 		await engine.sockets.echo(sockets[0]);
@@ -94,6 +115,11 @@ export async function scalePhase(spec, p, log = () => {}) {
 			fakeIdleRssPerActor: (afterActors.rss - base.rss) / actors,
 			fakeHibHeapPerSocket: (afterSockets.heapData - afterActors.heapData) / count,
 			fakeHibRssPerSocket: (afterSockets.rss - afterActors.rss) / count,
+			fakeCpu1Us: cpu1,
+			fakeCpuMidUs: cpuMid,
+			fakeCpuAllUs: cpuAll,
+			fakeCpuMidRatio: cpuMid / cpu1,
+			fakeCpuAllRatio: cpuAll / cpu1,
 			fakeActorsS: actorsS,
 			fakeSocketsS: socketsS,
 			fakePhaseS: seconds(started),
@@ -124,7 +150,7 @@ async function cli() {
 			const f = await scalePhase(spec, p, log);
 			const kib = (bytes) => (bytes / 1024).toFixed(2);
 			log(
-				`${spec.id}: heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB (${f.fakePhaseS.toFixed(1)} s)`,
+				`${spec.id}: heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB, CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
 			);
 		} catch (error) {
 			failed++;

@@ -28,26 +28,38 @@ interface HttpChannel extends Channel {
 	done: boolean;
 }
 
-/** The context of one request; `signal` is a prototype getter so the abort signal is only made when read. */
+/**
+ * The context of one request. `gatewayId`, `requestId` and `signal` are prototype getters, made on first read: most
+ * handlers never look at them.
+ */
 class HttpContext implements RequestContext {
 	readonly actorId: string;
 	readonly generation: number;
-	readonly gatewayId: string;
-	readonly requestId: string;
 	readonly runner: Runner;
-	readonly #abort: LazyAbort;
+	readonly #channel: HttpChannel;
+	readonly #core: TunnelCore;
+	#ids: { gatewayId: string; requestId: string } | undefined;
 
-	constructor(actor: ActorRecord, gatewayId: string, requestId: string, abort: LazyAbort, runner: Runner) {
+	constructor(actor: ActorRecord, channel: HttpChannel, core: TunnelCore) {
 		this.actorId = actor.actorId;
 		this.generation = actor.generation;
-		this.gatewayId = gatewayId;
-		this.requestId = requestId;
-		this.runner = runner;
-		this.#abort = abort;
+		this.runner = core.host.runner;
+		this.#channel = channel;
+		this.#core = core;
+	}
+
+	get gatewayId(): string {
+		this.#ids ??= this.#core.ids(this.#channel);
+		return this.#ids.gatewayId;
+	}
+
+	get requestId(): string {
+		this.#ids ??= this.#core.ids(this.#channel);
+		return this.#ids.requestId;
 	}
 
 	get signal(): AbortSignal {
-		return this.#abort.signal;
+		return this.#channel.abort.signal;
 	}
 }
 
@@ -145,8 +157,7 @@ export class HttpRequests {
 				channel,
 				errorResponse(501, "runner", "fetch_not_implemented", "this runner has no fetch handler"),
 			);
-		const { gatewayId, requestId } = this.#core.ids(channel);
-		const context = new HttpContext(actor, gatewayId, requestId, channel.abort, host.runner);
+		const context = new HttpContext(actor, channel, this.#core);
 		try {
 			const request = buildRequest(start, channel.abort, channel.feed);
 			const response = await fetch(request, context);
