@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import v8 from "node:v8";
@@ -75,7 +76,8 @@ async function collect() {
 }
 
 /**
- * Serves the driver's commands: `usage`, `gc` (collect, then usage) and `exit` (shut the runner down, then exit).
+ * Serves the driver's commands: `usage`, `gc` (collect, then usage), `snapshot` (collect, then write a V8 heap
+ * snapshot and answer its path; Node only) and `exit` (shut the runner down, then exit).
  * @param {{ stats(): Record<string, number>, shutdown(): Promise<void> }} runner
  */
 export function serveControl(runner) {
@@ -93,6 +95,9 @@ export function serveControl(runner) {
 			else if (cmd === "gc") {
 				await collect();
 				emit({ id, ...usage(), ...runner.stats() });
+			} else if (cmd === "snapshot") {
+				await collect();
+				emit({ id, file: resolve(v8.writeHeapSnapshot()) });
 			} else if (cmd === "exit") {
 				await Promise.race([runner.shutdown(), new Promise((resolve) => setTimeout(resolve, 3000))]);
 				emit({ id });

@@ -50,10 +50,22 @@ export const FIGURES = [
 		"KiB",
 		KIB,
 	),
+	lower(
+		"fakeIdleDataPerActor",
+		"Heap data per idle actor ({FA} actors, protocol fake engine), from heap snapshots (Node only)",
+		"KiB",
+		KIB,
+	),
 	lower("fakeIdleRssPerActor", "RSS per idle actor ({FA} actors, protocol fake engine)", "KiB", KIB),
 	lower(
 		"fakeHibHeapPerSocket",
 		"Heap used per open hibernatable socket ({FN}, protocol fake engine), compiled code excluded",
+		"KiB",
+		KIB,
+	),
+	lower(
+		"fakeHibDataPerSocket",
+		"Heap data per open hibernatable socket ({FN}, protocol fake engine), from heap snapshots (Node only)",
 		"KiB",
 		KIB,
 	),

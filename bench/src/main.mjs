@@ -176,6 +176,8 @@ function describe(figures, phase) {
 		"idle actors": ["idleHeapPerActor", "idleRssPerActor"],
 		sockets: ["scale1CpuUs", "scaleManyCpuUs", "hibHeapPerSocket", "hibRssPerSocket"],
 		"full scale": [
+			"fakeIdleDataPerActor",
+			"fakeHibDataPerSocket",
 			"fakeIdleHeapPerActor",
 			"fakeIdleRssPerActor",
 			"fakeHibHeapPerSocket",

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { rmSync } from "node:fs";
 /**
  * Memory at full scale, against the protocol fake engine (`fake-engine.mjs`) instead of the real one, which on a
  * 2-core machine creates about 4 actors/s and opens 20–80 client WebSockets/s: too slow for 1,000 idle actors and
@@ -19,6 +20,7 @@
 import { pathToFileURL } from "node:url";
 import { delay, RUNNERS_UNDER_TEST, startRunner } from "./child.mjs";
 import { startFakeEngine } from "./fake-engine.mjs";
+import { heapGrowth } from "./heap-diff.mjs";
 import { loadParams } from "./params.mjs";
 
 /** Polls the runner's `usage` until `check(usage)` holds. */
@@ -52,6 +54,15 @@ async function cpuPerEcho(child, engine, handle, count) {
  */
 export async function scalePhase(spec, p, log = () => {}) {
 	const started = performance.now();
+	// Node runners also count the data that grew between heap snapshots (`node:v8`; see `heap-diff.mjs`): exact, where
+	// the heap-used figures include whatever the collector left.
+	const snapshots = spec.runtime === "node";
+	const files = [];
+	const snapshot = async () => {
+		const { file } = await child.call("snapshot", 120_000);
+		files.push(file);
+		return file;
+	};
 	const fake = await startFakeEngine();
 	let child;
 	try {
@@ -70,6 +81,7 @@ export async function scalePhase(spec, p, log = () => {}) {
 		await until(child, (u) => u.sockets === 0 && u.actors >= p.scaleWarmActors, "the warm-up to settle");
 		await delay(500);
 		const base = await child.call("gc", 60_000);
+		const snapBase = snapshots ? await snapshot() : undefined;
 
 		const t0 = performance.now();
 		await engine.startActors(p.scaleActors, { batch: 100 });
@@ -77,6 +89,7 @@ export async function scalePhase(spec, p, log = () => {}) {
 		const actorsS = seconds(t0);
 		await delay(1000);
 		const afterActors = await child.call("gc", 60_000);
+		const snapActors = snapshots ? await snapshot() : undefined;
 		const actors = afterActors.actors - base.actors;
 
 		// Per-message cost with 1, 1,000 and all sockets open on the actor: one probe socket echoes alone, then with
@@ -100,6 +113,7 @@ export async function scalePhase(spec, p, log = () => {}) {
 		await delay(1000);
 		const afterSockets = await child.call("gc", 60_000);
 		const count = afterSockets.sockets - afterActors.sockets;
+		const snapSockets = snapshots ? await snapshot() : undefined;
 		const cpuAll = await cpuPerEcho(child, engine, probe, p.scaleMessages);
 
 		// After the measurement, so that the check itself costs nothing in it: the sockets are really open.
@@ -110,7 +124,10 @@ export async function scalePhase(spec, p, log = () => {}) {
 		log(
 			`    ${spec.id}: ${actors} actors up in ${actorsS.toFixed(1)} s, ${count} hibernatable sockets open in ${socketsS.toFixed(1)} s (fake engine)`,
 		);
+		const data = (from, to, n) => (from && to ? heapGrowth(from, to).data / n : Number.NaN);
 		return {
+			fakeIdleDataPerActor: data(snapBase, snapActors, actors),
+			fakeHibDataPerSocket: data(snapActors, snapSockets, count),
 			fakeIdleHeapPerActor: (afterActors.heapData - base.heapData) / actors,
 			fakeIdleRssPerActor: (afterActors.rss - base.rss) / actors,
 			fakeHibHeapPerSocket: (afterSockets.heapData - afterActors.heapData) / count,
@@ -127,6 +144,9 @@ export async function scalePhase(spec, p, log = () => {}) {
 	} finally {
 		await child?.stop();
 		await fake.stop();
+		if (process.env.BENCH_HEAP_SNAPSHOTS === "1")
+			for (const file of files) log(`    heap snapshot kept: ${file}`);
+		else for (const file of files) rmSync(file, { force: true });
 	}
 }
 
@@ -150,7 +170,7 @@ async function cli() {
 			const f = await scalePhase(spec, p, log);
 			const kib = (bytes) => (bytes / 1024).toFixed(2);
 			log(
-				`${spec.id}: heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB, CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
+				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, data/socket ${f.fakeHibDataPerSocket.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB, CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
 			);
 		} catch (error) {
 			failed++;

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { LazyAbort } from "./lazy-abort.ts";
+import type { Event } from "@rivetkit/engine-runner-protocol";
+import { type EventHistory, NO_EVENTS } from "./events.ts";
 import type { ActorConfig, ActorInfo, ActorState, StopReason } from "./types.ts";
 
 /** The intent an actor sent to the engine, which decides how its stop is reported. */
@@ -18,13 +19,17 @@ export type ActorIntent = "sleep" | "destroy" | null;
 const RANK: Record<ActorState, number> = { starting: 0, running: 1, stopping: 2, stopped: 3 };
 
 /** Internal record of an actor; exposed read-only as {@link ActorInfo}. */
-export class ActorRecord implements ActorInfo {
+export class ActorRecord implements ActorInfo, EventHistory {
 	/** Actor id. */
 	readonly actorId: string;
 	/** Allocation generation. */
 	readonly generation: number;
 	/** Start configuration. */
 	readonly config: ActorConfig;
+	/** Events recorded for this generation (kept by the event log, which owns these two fields). */
+	eventCount = 0;
+	/** Events of this generation the engine has not confirmed (kept by the event log). */
+	unconfirmed: Event[] = NO_EVENTS;
 	/** Intent last sent for this actor. */
 	intent: ActorIntent = null;
 	/** Why the actor is stopping, once it is. */
@@ -32,7 +37,8 @@ export class ActorRecord implements ActorInfo {
 	/** Set once a stop has begun; every later stop request returns it. */
 	stopping: Promise<void> | undefined;
 	#state: ActorState = "starting";
-	readonly #abort = new LazyAbort();
+	/** Made when {@link signal} is first read: most actors stop without anyone listening. */
+	#controller: AbortController | undefined;
 	/** How the start settled: undefined while starting, then null (succeeded) or the failure. */
 	#startOutcome: { error: unknown } | null | undefined;
 	#started: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
@@ -79,7 +85,11 @@ export class ActorRecord implements ActorInfo {
 
 	/** Aborted when the actor begins to stop. */
 	get signal(): AbortSignal {
-		return this.#abort.signal;
+		if (!this.#controller) {
+			this.#controller = new AbortController();
+			if (this.stopReason !== undefined) this.#controller.abort(this.stopReason);
+		}
+		return this.#controller.signal;
 	}
 
 	/** starting → running. Returns false if the actor has already moved on. */
@@ -105,7 +115,7 @@ export class ActorRecord implements ActorInfo {
 		this.#state = "stopping";
 		this.stopReason = reason;
 		this.#settleStart({ error: new Error(`actor ${this.actorId} stopped before it started (${reason})`) });
-		this.#abort.abort(reason);
+		this.#controller?.abort(reason);
 		return true;
 	}
 

@@ -10,6 +10,12 @@ import { describeError, RunnerError, TimeoutError } from "./errors.ts";
 import type { Clock, Logger } from "./platform.ts";
 import type { ActorConfig, ActorStartContext, ActorStopContext, ErrorStage, StopReason } from "./types.ts";
 
+/** The running event, shared by every actor: it stays in the history until the engine acknowledges it. */
+const RUNNING: Event = Object.freeze({
+	tag: "EventActorStateUpdate",
+	val: Object.freeze({ state: Object.freeze({ tag: "ActorStateRunning", val: null }) }),
+});
+
 /** Hooks a tunnel (HTTP/WebSocket) layer attaches to actor lifecycle. */
 export interface ActorLifecycleHooks {
 	/** After `onActorStart` resolved, before the actor is reported running. */
@@ -34,6 +40,8 @@ export interface ActorsHost {
 	recordEvent(actor: ActorRecord, event: Event): void;
 	/** The actor will send no more events. */
 	closeEvents(actor: ActorRecord): void;
+	/** The actor has left the registry (no newer generation took its place first). */
+	onRemoved(actor: ActorRecord): void;
 	/** Whether the runner is draining (stops then report `Ok`). */
 	isDraining(): boolean;
 	onError(error: RunnerError, stage: ErrorStage, actorId: string): void;
@@ -67,6 +75,22 @@ export class Actors {
 		const actor = this.#actors.get(actorId);
 		if (!actor || (generation !== undefined && actor.generation !== generation)) return undefined;
 		return actor;
+	}
+
+	/** The actor with this id and generation, also one that a newer generation replaced and that is still stopping. */
+	find(actorId: string, generation: number): ActorRecord | undefined {
+		const actor = this.#actors.get(actorId);
+		if (actor?.generation === generation) return actor;
+		for (const stopping of this.#stopping)
+			if (stopping.actorId === actorId && stopping.generation === generation) return stopping;
+		return undefined;
+	}
+
+	/** Every actor: replaced generations still stopping first, then the registry. */
+	*all(): IterableIterator<ActorRecord> {
+		for (const stopping of this.#stopping)
+			if (this.#actors.get(stopping.actorId) !== stopping) yield stopping;
+		yield* this.#actors.values();
 	}
 
 	/** Registers the actor synchronously, then runs `onActorStart` in the background. */
@@ -117,10 +141,7 @@ export class Actors {
 			if (actor.state !== "starting") return;
 			await host.hooks.beforeRunning?.(actor);
 			if (!actor.markRunning()) return;
-			host.recordEvent(actor, {
-				tag: "EventActorStateUpdate",
-				val: { state: { tag: "ActorStateRunning", val: null } },
-			});
+			host.recordEvent(actor, RUNNING);
 			host.log.debug({ actorId: actor.actorId, generation: actor.generation }, "actor running");
 		} catch (error) {
 			const failure =
@@ -198,7 +219,10 @@ export class Actors {
 		});
 		actor.markStopped();
 		host.closeEvents(actor);
-		if (this.#actors.get(actor.actorId) === actor) this.#actors.delete(actor.actorId);
+		if (this.#actors.get(actor.actorId) === actor) {
+			this.#actors.delete(actor.actorId);
+			host.onRemoved(actor);
+		}
 		this.#stopping.delete(actor);
 		host.log.debug({ actorId: actor.actorId, generation: actor.generation, reason }, "actor stopped");
 		if (this.#actors.size === 0 && this.#stopping.size === 0) {

@@ -14,13 +14,16 @@ import type { Actors } from "./actors.ts";
 import type { Logger } from "./platform.ts";
 import type { StopReason } from "./types.ts";
 
+/** Most distinct actor names shared; past it, names are simply not shared. */
+const MAX_NAMES = 1024;
+
 /** What the command handler needs from the runner. */
 export interface CommandHost {
 	readonly actors: Actors;
 	readonly log: Logger;
 	/** Writes a message; false when not connected. */
 	send(message: ToServer): boolean;
-	/** Most remembered (actor → newest started generation) entries. */
+	/** Most remembered (actor → newest generation started here) entries for actors no longer hosted. */
 	readonly maxTombstones: number;
 	/** Called for each new actor before `onActorStart` runs (the tunnel maps hibernating requests here). */
 	onRegistered?(
@@ -32,8 +35,13 @@ export interface CommandHost {
 /** Handles `ToClientCommands` and keeps the acknowledgements flowing. */
 export class CommandHandler {
 	readonly #host: CommandHost;
-	/** actorId → newest generation started here; insertion order doubles as LRU order. */
-	readonly #started = new Map<string, number>();
+	/**
+	 * actorId → newest generation started here, for actors no longer hosted (a hosted actor's own generation serves
+	 * while it is); insertion order doubles as LRU order.
+	 */
+	readonly #tombstones = new Map<string, number>();
+	/** Actor names seen, so that thousands of actors of a few kinds share one string per name. */
+	readonly #names = new Map<string, string>();
 	/** Acknowledgements not yet written (the socket was down), keyed by actor and generation. */
 	readonly #unsentAcks = new Map<string, ActorCheckpoint>();
 
@@ -80,9 +88,31 @@ export class CommandHandler {
 		this.#unsentAcks.clear();
 	}
 
+	/** Remembers the generation of an actor that left the registry, so that a replay of its start is ignored. */
+	removed(actor: ActorRecord): void {
+		const { actorId, generation } = actor;
+		const known = this.#tombstones.get(actorId);
+		this.#tombstones.delete(actorId);
+		this.#tombstones.set(actorId, known === undefined ? generation : Math.max(known, generation));
+		if (this.#tombstones.size > this.#host.maxTombstones) {
+			const oldest = this.#tombstones.keys().next().value;
+			if (oldest !== undefined) this.#tombstones.delete(oldest);
+		}
+	}
+
 	#isNewStart(checkpoint: ActorCheckpoint): boolean {
-		const newest = this.#started.get(checkpoint.actorId);
-		return newest === undefined || checkpoint.generation > newest;
+		const { actorId, generation } = checkpoint;
+		const hosted = this.#host.actors.get(actorId);
+		if (hosted && generation <= hosted.generation) return false;
+		const newest = this.#tombstones.get(actorId);
+		return newest === undefined || generation > newest;
+	}
+
+	#intern(name: string): string {
+		const known = this.#names.get(name);
+		if (known !== undefined) return known;
+		if (this.#names.size < MAX_NAMES) this.#names.set(name, name);
+		return name;
 	}
 
 	#start(
@@ -90,12 +120,7 @@ export class CommandHandler {
 		command: Extract<CommandWrapper["inner"], { tag: "CommandStartActor" }>["val"],
 	): void {
 		const { actorId, generation } = checkpoint;
-		this.#started.delete(actorId);
-		this.#started.set(actorId, generation);
-		if (this.#started.size > this.#host.maxTombstones) {
-			const oldest = this.#started.keys().next().value;
-			if (oldest !== undefined && !this.#host.actors.get(oldest)) this.#started.delete(oldest);
-		}
+		this.#tombstones.delete(actorId);
 		const previous = this.#host.actors.get(actorId);
 		if (previous) {
 			this.#host.log.warn(
@@ -106,7 +131,7 @@ export class CommandHandler {
 		}
 		const { config } = command;
 		const actor = this.#host.actors.start(actorId, generation, {
-			name: config.name,
+			name: this.#intern(config.name),
 			key: config.key,
 			createTs: config.createTs,
 			input: config.input === null ? null : new Uint8Array(config.input),

@@ -154,7 +154,7 @@ export class Runner {
 	sleepActor(actorId: string, generation?: number): void {
 		const actor = this.#requireActor(actorId, generation);
 		actor.intent = "sleep";
-		this.#parts.events.record(actor.actorId, actor.generation, {
+		this.#parts.events.record(actor, {
 			tag: "EventActorIntent",
 			val: { intent: { tag: "ActorIntentSleep", val: null } },
 		});
@@ -164,7 +164,7 @@ export class Runner {
 	stopActor(actorId: string, generation?: number): void {
 		const actor = this.#requireActor(actorId, generation);
 		actor.intent = "destroy";
-		this.#parts.events.record(actor.actorId, actor.generation, {
+		this.#parts.events.record(actor, {
 			tag: "EventActorIntent",
 			val: { intent: { tag: "ActorIntentStop", val: null } },
 		});
@@ -208,7 +208,7 @@ export class Runner {
 		}
 		const actor = this.#requireActor(actorId, generation);
 		const alarmTs = ms === null ? null : BigInt(Math.floor(ms));
-		this.#parts.events.record(actor.actorId, actor.generation, {
+		this.#parts.events.record(actor, {
 			tag: "EventActorSetAlarm",
 			val: { alarmTs },
 		});

@@ -103,6 +103,21 @@ describe("CommandStartActor", () => {
 		expect(acks(conn)).toContainEqual({ actorId: "a1", generation: 0, index: 1n });
 	});
 
+	it("remembers the last limits.maxCommandTombstones stopped actors; hosted actors do not use up the room", async () => {
+		const r = recorder();
+		const h = await connected({ ...r, limits: { maxCommandTombstones: 16 } });
+		const hosted = Array.from({ length: 20 }, (_, i) => `h${i}`);
+		const gone = Array.from({ length: 17 }, (_, i) => `g${i}`);
+		await startActors(h, ...hosted, ...gone);
+		h.engine.last.push(commands(...gone.map((id) => stopCmd(id))));
+		await h.engine.until(() => gone.every((id) => stoppedEvents(h.engine.last, id).length === 1));
+		const conn = await reconnect(h);
+		conn.push(commands(...[...hosted, ...gone].map((id) => startCmd(id))));
+		await h.clock.advance(0);
+		// g0 was the oldest of 17 tombstones: forgotten, so its replayed start runs again; nothing else does.
+		expect(r.starts.map((c) => c.actorId).slice(hosted.length + gone.length)).toEqual(["g0"]);
+	});
+
 	it("replaces an older running generation with a newer one; the old gets onActorStop(engine)", async () => {
 		const r = recorder();
 		const h = await connected(r);
@@ -141,6 +156,19 @@ describe("CommandStopActor", () => {
 		expect(r.stops).toEqual([]);
 		expect(h.runner.getActor("a1")?.state).toBe("running");
 		expect(acks(h.engine.last)).toContainEqual({ actorId: "a1", generation: 0, index: 5n });
+	});
+
+	it("aborts the actor's signal with the stop reason, also for a signal first read after the stop", async () => {
+		const r = recorder();
+		const h = await connected(r);
+		await startActors(h, "a1", "a2");
+		const early = r.starts.find((c) => c.actorId === "a1")!.signal;
+		const late = r.starts.find((c) => c.actorId === "a2")!;
+		expect(early.aborted).toBe(false);
+		h.engine.last.push(commands(stopCmd("a1"), stopCmd("a2")));
+		await h.engine.until(() => stoppedEvents(h.engine.last, "a2").length === 1);
+		expect([early.aborted, early.reason]).toEqual([true, "engine"]);
+		expect([late.signal.aborted, late.signal.reason]).toEqual([true, "engine"]);
 	});
 
 	it("acks a stop for an unknown actor at once", async () => {

@@ -6,6 +6,7 @@ import {
 	ackEvents,
 	commands,
 	connected,
+	deferred,
 	events,
 	eventsOf,
 	kvResponse,
@@ -151,6 +152,25 @@ describe("acknowledgements and resend", () => {
 		expect(indices(conn, "a2", 0)).toEqual([0n, 1n, 2n]);
 	});
 
+	it("resends the history of a replaced generation that is still stopping, before the newer one's", async () => {
+		const stopping = deferred();
+		const h = await connected({ onActorStop: (c) => (c.generation === 0 ? stopping.promise : undefined) });
+		await startActors(h, "a1");
+		h.engine.last.push(commands(startCmd("a1", 1, 1n)));
+		await h.engine.until(() => indices(h.engine.last, "a1", 1).length === 1);
+		h.engine.last.push(ackEvents({ actorId: "a1", generation: 1, index: 0n }));
+		let conn = await reconnect(h);
+		expect(eventsOf(conn, "a1").map((e) => `${e.checkpoint.generation}:${e.checkpoint.index}`)).toEqual([
+			"0:0",
+		]);
+		conn.push(ackEvents({ actorId: "a1", generation: 0, index: 0n }));
+		conn = await reconnect(h);
+		expect(eventsOf(conn, "a1")).toEqual([]);
+		stopping.resolve();
+		await h.engine.until(() => stoppedEvents(conn, "a1").length === 1);
+		expect(indices(conn, "a1", 0)).toEqual([1n]);
+	});
+
 	it("keeps events recorded while disconnected and sends them after the reconnect", async () => {
 		const h = await connected();
 		await startActors(h, "a1");
@@ -212,6 +232,40 @@ describe("history of a stopped actor", () => {
 		await h.clock.advance(0);
 		const conn = await reconnect(h);
 		expect(eventsOf(conn, "a1")).toEqual([]);
+	});
+
+	it("of an older generation is kept apart from the newer one, resent first, and released on its own", async () => {
+		const h = await stoppedWithHistory();
+		h.engine.last.push(commands(startCmd("a1", 1, 1n)));
+		await h.engine.until(() => indices(h.engine.last, "a1", 1).length === 1);
+		h.runner.setAlarm("a1", 5);
+		h.engine.last.push(ackEvents({ actorId: "a1", generation: 1, index: 0n }));
+		const conn = await reconnect(h);
+		const resent = eventsOf(conn, "a1").map((e) => `${e.checkpoint.generation}:${e.checkpoint.index}`);
+		expect(resent).toEqual(["0:0", "0:1", "1:1"]);
+		for (const b of barriers(conn))
+			conn.push(kvResponse(b.requestId, { tag: "KvErrorResponse", val: { message: "gone" } }));
+		await h.clock.advance(0);
+		const next = await reconnect(h);
+		expect(indices(next, "a1", 0)).toEqual([]);
+		expect(indices(next, "a1", 1)).toEqual([1n]);
+		h.runner.setAlarm("a1", 6);
+		expect(indices(next, "a1", 1)).toEqual([1n, 2n]);
+	});
+
+	it("is what gives way, oldest first and reported once, when the history passes limits.maxEventHistory", async () => {
+		const h = await connected({ limits: { maxEventHistory: 16 } });
+		await startActors(h, "a1", "a2");
+		h.engine.last.push(commands(stopCmd("a1")));
+		await h.engine.until(() => stoppedEvents(h.engine.last, "a1").length === 1);
+		for (let i = 0; i < 13; i++) h.runner.setAlarm("a2", 1000 + i); // 2 + 1 + 13 = 16 events kept
+		expect(h.errors.filter((e) => e.code === "BUFFER_FULL")).toEqual([]);
+		h.runner.setAlarm("a2", 2000);
+		h.runner.setAlarm("a2", 2001);
+		expect(h.errors.filter((e) => e.code === "BUFFER_FULL").map((e) => e.actorId)).toEqual(["a1"]);
+		const conn = await reconnect(h);
+		expect(indices(conn, "a1", 0)).toEqual([]);
+		expect(indices(conn, "a2", 0)).toEqual(Array.from({ length: 16 }, (_, i) => BigInt(i)));
 	});
 
 	it("stays while the barrier is unanswered, even after the barrier times out", async () => {
