@@ -63,12 +63,6 @@ export const FIGURES = [
 		"KiB",
 		KIB,
 	),
-	lower(
-		"fakeHibDataPerSocket",
-		"Heap data per open hibernatable socket ({FN}, protocol fake engine), from heap snapshots (Node only)",
-		"KiB",
-		KIB,
-	),
 	lower("fakeHibRssPerSocket", "RSS per open hibernatable socket ({FN}, protocol fake engine)", "KiB", KIB),
 	lower("fakeCpu1Us", "Runner CPU per WS message, 1 socket open (protocol fake engine)", "µs"),
 	lower("fakeCpuMidUs", "Runner CPU per WS message, {FC} sockets open (protocol fake engine)", "µs"),

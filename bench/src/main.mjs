@@ -177,7 +177,6 @@ function describe(figures, phase) {
 		sockets: ["scale1CpuUs", "scaleManyCpuUs", "hibHeapPerSocket", "hibRssPerSocket"],
 		"full scale": [
 			"fakeIdleDataPerActor",
-			"fakeHibDataPerSocket",
 			"fakeIdleHeapPerActor",
 			"fakeIdleRssPerActor",
 			"fakeHibHeapPerSocket",

@@ -50,6 +50,8 @@ export function loadParams(env = process.env) {
 		scaleSockets: int("BENCH_SCALE_SOCKETS", quick ? 2000 : 10_000),
 		/** Sockets open during the middle per-message CPU measurement of the full-scale phase. */
 		scaleCpuSockets: quick ? 200 : 1000,
+		/** Messages echoed (one at a time) per CPU measurement of the full-scale phase: the fake answers fast. */
+		scaleFakeMessages: quick ? 300 : 2000,
 		scaleWarmActors: 50,
 		scaleWarmSockets: 100,
 		/** Socket opens sent to the runner before waiting for all of them to be answered. */

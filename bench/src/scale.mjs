@@ -7,10 +7,11 @@ import { rmSync } from "node:fs";
  *
  *   warm-up (`scaleWarmActors` actors; `scaleWarmSockets` hibernatable sockets opened, one echoed, all closed)
  *   → GC baseline → `scaleActors` actors started → GC: heap and RSS per idle actor
- *   → one probe socket echoes `scaleMessages` messages (ping-pong) alone, again with `scaleCpuSockets` sockets open
+ *   → one probe socket echoes `scaleFakeMessages` messages (ping-pong) alone, again with `scaleCpuSockets` sockets open
  *     on the actor, and again with all `scaleSockets` open: runner CPU per message at each size
  *   → `scaleSockets` hibernatable sockets opened on one actor → GC: heap and RSS per open socket
- *   → one message echoed (and acknowledged) on the first and the last socket, to prove they are live.
+ *   → one message echoed (and acknowledged) on the first and the last socket, to prove they are live;
+ *   then, for Node runners, a second short pass in a new process: heap snapshots around `scaleActors` idle actors.
  *
  * `node bench/src/scale.mjs [runnerId…]` runs only this phase (all runners by default) and prints the figures;
  * `BENCH_SCALE_ACTORS` and `BENCH_SCALE_SOCKETS` set the sizes.
@@ -54,15 +55,6 @@ async function cpuPerEcho(child, engine, handle, count) {
  */
 export async function scalePhase(spec, p, log = () => {}) {
 	const started = performance.now();
-	// Node runners also count the data that grew between heap snapshots (`node:v8`; see `heap-diff.mjs`): exact, where
-	// the heap-used figures include whatever the collector left.
-	const snapshots = spec.runtime === "node";
-	const files = [];
-	const snapshot = async () => {
-		const { file } = await child.call("snapshot", 120_000);
-		files.push(file);
-		return file;
-	};
 	const fake = await startFakeEngine();
 	let child;
 	try {
@@ -72,16 +64,8 @@ export async function scalePhase(spec, p, log = () => {}) {
 			totalSlots: 100_000,
 		});
 		const engine = await fake.runner();
-
-		// Warm-up: the start, open, message and close paths run (and are compiled) before the baseline.
-		const [socketActor] = await engine.startActors(p.scaleWarmActors);
-		const warm = await engine.sockets.open(socketActor, p.scaleWarmSockets, { batch: p.scaleOpenBatch });
-		await engine.sockets.echo(warm[0]);
-		engine.sockets.close(warm);
-		await until(child, (u) => u.sockets === 0 && u.actors >= p.scaleWarmActors, "the warm-up to settle");
-		await delay(500);
+		const socketActor = await warmUp(child, engine, p);
 		const base = await child.call("gc", 60_000);
-		const snapBase = snapshots ? await snapshot() : undefined;
 
 		const t0 = performance.now();
 		await engine.startActors(p.scaleActors, { batch: 100 });
@@ -89,17 +73,16 @@ export async function scalePhase(spec, p, log = () => {}) {
 		const actorsS = seconds(t0);
 		await delay(1000);
 		const afterActors = await child.call("gc", 60_000);
-		const snapActors = snapshots ? await snapshot() : undefined;
 		const actors = afterActors.actors - base.actors;
 
 		// Per-message cost with 1, 1,000 and all sockets open on the actor: one probe socket echoes alone, then with
 		// the others open (they are part of the memory figure below; the probe's own share is negligible).
 		const [probe] = await engine.sockets.open(socketActor, 1, { batch: 1 });
-		await cpuPerEcho(child, engine, probe, Math.min(50, p.scaleMessages));
-		const cpu1 = await cpuPerEcho(child, engine, probe, p.scaleMessages);
+		await cpuPerEcho(child, engine, probe, p.scaleFakeMessages); // warm-up: the echo path gets optimised first
+		const cpu1 = await cpuPerEcho(child, engine, probe, p.scaleFakeMessages);
 		const t1 = performance.now();
 		const first = await engine.sockets.open(socketActor, p.scaleCpuSockets - 1, { batch: p.scaleOpenBatch });
-		const cpuMid = await cpuPerEcho(child, engine, probe, p.scaleMessages);
+		const cpuMid = await cpuPerEcho(child, engine, probe, p.scaleFakeMessages);
 		const rest = await engine.sockets.open(socketActor, p.scaleSockets - p.scaleCpuSockets, {
 			batch: p.scaleOpenBatch,
 		});
@@ -113,8 +96,7 @@ export async function scalePhase(spec, p, log = () => {}) {
 		await delay(1000);
 		const afterSockets = await child.call("gc", 60_000);
 		const count = afterSockets.sockets - afterActors.sockets;
-		const snapSockets = snapshots ? await snapshot() : undefined;
-		const cpuAll = await cpuPerEcho(child, engine, probe, p.scaleMessages);
+		const cpuAll = await cpuPerEcho(child, engine, probe, p.scaleFakeMessages);
 
 		// After the measurement, so that the check itself costs nothing in it: the sockets are really open.
 		await engine.sockets.echo(sockets[0]);
@@ -124,10 +106,8 @@ export async function scalePhase(spec, p, log = () => {}) {
 		log(
 			`    ${spec.id}: ${actors} actors up in ${actorsS.toFixed(1)} s, ${count} hibernatable sockets open in ${socketsS.toFixed(1)} s (fake engine)`,
 		);
-		const data = (from, to, n) => (from && to ? heapGrowth(from, to).data / n : Number.NaN);
 		return {
-			fakeIdleDataPerActor: data(snapBase, snapActors, actors),
-			fakeHibDataPerSocket: data(snapActors, snapSockets, count),
+			fakeIdleDataPerActor: spec.runtime === "node" ? await idleDataPerActor(spec, p, log) : Number.NaN,
 			fakeIdleHeapPerActor: (afterActors.heapData - base.heapData) / actors,
 			fakeIdleRssPerActor: (afterActors.rss - base.rss) / actors,
 			fakeHibHeapPerSocket: (afterSockets.heapData - afterActors.heapData) / count,
@@ -141,6 +121,55 @@ export async function scalePhase(spec, p, log = () => {}) {
 			fakeSocketsS: socketsS,
 			fakePhaseS: seconds(started),
 		};
+	} finally {
+		await child?.stop();
+		await fake.stop();
+	}
+}
+
+/** Warm-up: the start, open, message and close paths run (and are compiled) before the baseline. */
+async function warmUp(child, engine, p) {
+	const [socketActor] = await engine.startActors(p.scaleWarmActors);
+	const warm = await engine.sockets.open(socketActor, p.scaleWarmSockets, { batch: p.scaleOpenBatch });
+	await engine.sockets.echo(warm[0]);
+	engine.sockets.close(warm);
+	await until(child, (u) => u.sockets === 0 && u.actors >= p.scaleWarmActors, "the warm-up to settle");
+	await delay(500);
+	return socketActor;
+}
+
+/**
+ * Bytes of heap data per idle actor, counted in V8 heap snapshots taken before and after `scaleActors` actors start
+ * (`heap-diff.mjs`): exact, where heap used after a GC also holds whatever the collector left. A pass of its own, in a
+ * new runner process, because writing a snapshot grows the process's RSS, which the main pass measures. Node only.
+ */
+async function idleDataPerActor(spec, p, log) {
+	const fake = await startFakeEngine();
+	const files = [];
+	let child;
+	try {
+		child = await startRunner(spec, {
+			endpoint: fake.endpoint,
+			runnerName: `data-${spec.id}`,
+			totalSlots: 100_000,
+		});
+		const engine = await fake.runner();
+		await warmUp(child, engine, p);
+		const snapshot = async () => {
+			const { file } = await child.call("snapshot", 120_000);
+			files.push(file);
+			return file;
+		};
+		const before = await snapshot();
+		const { actors: was } = await child.call("usage");
+		await engine.startActors(p.scaleActors, { batch: 100 });
+		const { actors } = await until(
+			child,
+			(u) => u.actors >= was + p.scaleActors,
+			"the runner to count its actors",
+		);
+		await delay(1000);
+		return heapGrowth(before, await snapshot()).data / (actors - was);
 	} finally {
 		await child?.stop();
 		await fake.stop();
@@ -170,7 +199,7 @@ async function cli() {
 			const f = await scalePhase(spec, p, log);
 			const kib = (bytes) => (bytes / 1024).toFixed(2);
 			log(
-				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, data/socket ${f.fakeHibDataPerSocket.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB, CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
+				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB, CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
 			);
 		} catch (error) {
 			failed++;

@@ -40,7 +40,10 @@ export interface RunnerLimits {
 	maxEventHistory?: number;
 	/** Events per `ToServerEvents` frame when resending after a reconnect. @default 128 */
 	eventResendChunk?: number;
-	/** Remembered (actor, generation) pairs used to ignore replayed commands. @default 10000 */
+	/**
+	 * Actors that have left this runner whose newest generation is remembered, so that a replayed start of it is
+	 * ignored (hosted actors need no entry). @default 10000
+	 */
 	maxCommandTombstones?: number;
 	/**
 	 * Bytes the engine socket may have queued before tunnel replies wait in the runner's bounded reply buffer instead
