@@ -55,15 +55,7 @@ async function cpuPerEcho(child, engine, handle, count) {
  */
 export async function scalePhase(spec, p, log = () => {}) {
 	const started = performance.now();
-	const fake = await startFakeEngine();
-	let child;
-	try {
-		child = await startRunner(spec, {
-			endpoint: fake.endpoint,
-			runnerName: `scale-${spec.id}`,
-			totalSlots: 100_000,
-		});
-		const engine = await fake.runner();
+	const figures = await withFakeEngine(spec, `scale-${spec.id}`, async (child, engine, fake) => {
 		const socketActor = await warmUp(child, engine, p);
 		const base = await child.call("gc", 60_000);
 
@@ -107,7 +99,6 @@ export async function scalePhase(spec, p, log = () => {}) {
 			`    ${spec.id}: ${actors} actors up in ${actorsS.toFixed(1)} s, ${count} hibernatable sockets open in ${socketsS.toFixed(1)} s (fake engine)`,
 		);
 		return {
-			fakeIdleDataPerActor: spec.runtime === "node" ? await idleDataPerActor(spec, p, log) : Number.NaN,
 			fakeIdleHeapPerActor: (afterActors.heapData - base.heapData) / actors,
 			fakeIdleRssPerActor: (afterActors.rss - base.rss) / actors,
 			fakeHibHeapPerSocket: (afterSockets.heapData - afterActors.heapData) / count,
@@ -119,8 +110,20 @@ export async function scalePhase(spec, p, log = () => {}) {
 			fakeCpuAllRatio: cpuAll / cpu1,
 			fakeActorsS: actorsS,
 			fakeSocketsS: socketsS,
-			fakePhaseS: seconds(started),
 		};
+	});
+	figures.fakeIdleDataPerActor = spec.runtime === "node" ? await idleDataPerActor(spec, p, log) : Number.NaN;
+	figures.fakePhaseS = seconds(started);
+	return figures;
+}
+
+/** Runs `fn(child, engine, fake)` with a new fake engine and a new runner process on it; always stops both. */
+async function withFakeEngine(spec, runnerName, fn) {
+	const fake = await startFakeEngine();
+	let child;
+	try {
+		child = await startRunner(spec, { endpoint: fake.endpoint, runnerName, totalSlots: 100_000 });
+		return await fn(child, await fake.runner(), fake);
 	} finally {
 		await child?.stop();
 		await fake.stop();
@@ -144,35 +147,24 @@ async function warmUp(child, engine, p) {
  * new runner process, because writing a snapshot grows the process's RSS, which the main pass measures. Node only.
  */
 async function idleDataPerActor(spec, p, log) {
-	const fake = await startFakeEngine();
 	const files = [];
-	let child;
 	try {
-		child = await startRunner(spec, {
-			endpoint: fake.endpoint,
-			runnerName: `data-${spec.id}`,
-			totalSlots: 100_000,
+		return await withFakeEngine(spec, `data-${spec.id}`, async (child, engine) => {
+			await warmUp(child, engine, p);
+			const snapshot = async () => {
+				const { file } = await child.call("snapshot", 120_000);
+				files.push(file);
+				return file;
+			};
+			const before = await snapshot();
+			const { actors: was } = await child.call("usage");
+			await engine.startActors(p.scaleActors, { batch: 100 });
+			const done = (u) => u.actors >= was + p.scaleActors;
+			const { actors } = await until(child, done, "the runner to count its actors");
+			await delay(1000);
+			return heapGrowth(before, await snapshot()).data / (actors - was);
 		});
-		const engine = await fake.runner();
-		await warmUp(child, engine, p);
-		const snapshot = async () => {
-			const { file } = await child.call("snapshot", 120_000);
-			files.push(file);
-			return file;
-		};
-		const before = await snapshot();
-		const { actors: was } = await child.call("usage");
-		await engine.startActors(p.scaleActors, { batch: 100 });
-		const { actors } = await until(
-			child,
-			(u) => u.actors >= was + p.scaleActors,
-			"the runner to count its actors",
-		);
-		await delay(1000);
-		return heapGrowth(before, await snapshot()).data / (actors - was);
 	} finally {
-		await child?.stop();
-		await fake.stop();
 		if (process.env.BENCH_HEAP_SNAPSHOTS === "1")
 			for (const file of files) log(`    heap snapshot kept: ${file}`);
 		else for (const file of files) rmSync(file, { force: true });

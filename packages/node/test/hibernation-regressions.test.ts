@@ -174,7 +174,7 @@ describe("regression: a graceful shutdown lets an in-flight event.commit() finis
 			);
 			const counter = readU32(await patientApi(engine).getKv(actorId, COUNTER));
 			console.log(
-				`[regression] replies ${JSON.stringify(client.texts)}, counter ${counter}, failures ${JSON.stringify(failures)}`,
+				`[regression] replies ${JSON.stringify(client.texts)}, counter ${counter}, failures ${JSON.stringify(failures)}, received ${JSON.stringify(received)}, client close ${JSON.stringify(client.closed ?? null)}, on the second runner: ${second.getActor(actorId)?.state ?? "none"}`,
 			);
 			expect(client.texts).toEqual(["ack:1:m0", "ack:2:slow", "ack:3:m2"]);
 			expect(counter).toBe(3);
