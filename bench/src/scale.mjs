@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { rmSync } from "node:fs";
 /**
  * Memory at full scale, against the protocol fake engine (`fake-engine.mjs`) instead of the real one, which on a
  * 2-core machine creates about 4 actors/s and opens 20–80 client WebSockets/s: too slow for 1,000 idle actors and
@@ -18,6 +17,8 @@ import { rmSync } from "node:fs";
  *
  * @module
  */
+
+import { rmSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { delay, RUNNERS_UNDER_TEST, startRunner } from "./child.mjs";
 import { startFakeEngine } from "./fake-engine.mjs";

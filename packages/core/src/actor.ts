@@ -37,7 +37,10 @@ export class ActorRecord implements ActorInfo, EventHistory {
 	/** Set once a stop has begun; every later stop request returns it. */
 	stopping: Promise<void> | undefined;
 	#state: ActorState = "starting";
-	/** Made when {@link signal} is first read: most actors stop without anyone listening. */
+	/**
+	 * Made when {@link signal} is first read: most actors stop without anyone listening. Kept here rather than in a
+	 * `LazyAbort`, whose reason and flag this record already holds (`stopReason`), to save an object per idle actor.
+	 */
 	#controller: AbortController | undefined;
 	/** How the start settled: undefined while starting, then null (succeeded) or the failure. */
 	#startOutcome: { error: unknown } | null | undefined;

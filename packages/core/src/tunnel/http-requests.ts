@@ -49,13 +49,16 @@ class HttpContext implements RequestContext {
 	}
 
 	get gatewayId(): string {
-		this.#ids ??= this.#core.ids(this.#channel);
-		return this.#ids.gatewayId;
+		return this.#idPair().gatewayId;
 	}
 
 	get requestId(): string {
+		return this.#idPair().requestId;
+	}
+
+	#idPair(): { gatewayId: string; requestId: string } {
 		this.#ids ??= this.#core.ids(this.#channel);
-		return this.#ids.requestId;
+		return this.#ids;
 	}
 
 	get signal(): AbortSignal {
