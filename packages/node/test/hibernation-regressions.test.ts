@@ -3,7 +3,7 @@
  */
 import type { EngineHandle } from "@x/dev-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Runner, utf8Encode } from "../src/index.ts";
+import { createConsoleLogger, Runner, utf8Encode } from "../src/index.ts";
 import {
 	createActorPatiently,
 	createRunningActor,
@@ -110,14 +110,29 @@ describe("regression: a graceful shutdown lets an in-flight event.commit() finis
 		const COUNTER = utf8Encode("counter");
 		const failures: string[] = [];
 		const received: string[] = [];
-		const makeRunner = (): Runner => {
+		// What each runner says at debug level about sockets (unknown, restored, refused): printed with the outcome, so
+		// that a failure shows where the last message went.
+		const notes: string[] = [];
+		const noting = (name: string) =>
+			createConsoleLogger({
+				level: "debug",
+				console: {
+					debug: (line: string) => {
+						if (/WebSocket|restor|socket/i.test(line)) notes.push(`${name} ${line.slice(0, 200)}`);
+					},
+					info: () => {},
+					warn: (line: string) => notes.push(`${name} ${line.slice(0, 200)}`),
+					error: (line: string) => notes.push(`${name} ${line.slice(0, 200)}`),
+				},
+			});
+		const makeRunner = (name: string): Runner => {
 			let counter = 0;
 			const runner: Runner = new Runner({
 				endpoint: engine.endpoint,
 				runnerName: pool,
 				totalSlots: 5,
 				signals: false,
-				logger: quietLogger(),
+				logger: noting(name),
 				canHibernate: () => true,
 				hibernation: { commit: "manual" },
 				onActorStart: async ({ actorId }) => {
@@ -146,8 +161,8 @@ describe("regression: a graceful shutdown lets an in-flight event.commit() finis
 			});
 			return runner;
 		};
-		const first = makeRunner();
-		const second = makeRunner();
+		const first = makeRunner("A");
+		const second = makeRunner("B");
 		let client: TestClient | undefined;
 		try {
 			await first.start();
@@ -174,7 +189,7 @@ describe("regression: a graceful shutdown lets an in-flight event.commit() finis
 			);
 			const counter = readU32(await patientApi(engine).getKv(actorId, COUNTER));
 			console.log(
-				`[regression] replies ${JSON.stringify(client.texts)}, counter ${counter}, failures ${JSON.stringify(failures)}, received ${JSON.stringify(received)}, client close ${JSON.stringify(client.closed ?? null)}, on the second runner: ${second.getActor(actorId)?.state ?? "none"}`,
+				`[regression] replies ${JSON.stringify(client.texts)}, counter ${counter}, failures ${JSON.stringify(failures)}, received ${JSON.stringify(received)}, client close ${JSON.stringify(client.closed ?? null)}, on the second runner: ${second.getActor(actorId)?.state ?? "none"} (restored ${second.webSocketMetrics.restored}), runner notes ${JSON.stringify(notes.slice(-12))}`,
 			);
 			expect(client.texts).toEqual(["ack:1:m0", "ack:2:slow", "ack:3:m2"]);
 			expect(counter).toBe(3);
