@@ -76,7 +76,7 @@ export function parseEndpoint(value: unknown): URL {
 export function checkHibernation(hibernation: RunnerOptions["hibernation"]): void {
 	if (hibernation === undefined) return;
 	if (typeof hibernation !== "object" || hibernation === null) fail("hibernation", "must be an object");
-	const { store, commit, gapPolicy, persistDebounceMs, resyncHoldMs } = hibernation;
+	const { store, commit, gapPolicy, persistDebounceMs, resyncHoldMs, unlistedGraceMs } = hibernation;
 	if (
 		store !== undefined &&
 		store !== "kv" &&
@@ -98,4 +98,6 @@ export function checkHibernation(hibernation: RunnerOptions["hibernation"]): voi
 	if (persistDebounceMs !== undefined)
 		checkNumber("hibernation.persistDebounceMs", persistDebounceMs, 0, 3_600_000);
 	if (resyncHoldMs !== undefined) checkNumber("hibernation.resyncHoldMs", resyncHoldMs, 0, 3_600_000);
+	if (unlistedGraceMs !== undefined)
+		checkNumber("hibernation.unlistedGraceMs", unlistedGraceMs, 0, 3_600_000);
 }

@@ -61,6 +61,8 @@ describe("bad configuration", () => {
 		["signals", { signals: "yes" }],
 		["hibernation.commit", { hibernation: { commit: "sometimes" } }],
 		["hibernation.gapPolicy", { hibernation: { gapPolicy: "ignore" } }],
+		["hibernation.unlistedGraceMs", { hibernation: { unlistedGraceMs: -1 } }],
+		["hibernation.resyncHoldMs", { hibernation: { resyncHoldMs: "1s" } }],
 		["hibernation.store.load", { hibernation: { store: { save() {} } } }],
 		["maxResponseBodyBytes", { maxResponseBodyBytes: 0 }],
 	];

@@ -234,9 +234,14 @@ export async function createActor(
 				console.warn(`[support] createActor needed ${attempt} attempts (${Date.now() - started} ms)`);
 			return actor;
 		} catch (error) {
+			// A retry can race the first attempt's workflow for the key (seen right after an engine restart, when the
+			// first attempt timed out): the engine then destroys the newcomer and answers 400
+			// actor.destroyed_during_creation. Asked again, get-or-create finds the actor that holds the key.
+			const raced = error instanceof Error && /destroyed_during_creation/.test(error.message);
 			const transient =
-				error instanceof Error && (error.name === "TimeoutError" || /\b500\b/.test(error.message));
+				raced || (error instanceof Error && (error.name === "TimeoutError" || /\b500\b/.test(error.message)));
 			if (!transient || Date.now() - started > deadlineMs) throw error;
+			if (raced) await sleep(500);
 		}
 	}
 }

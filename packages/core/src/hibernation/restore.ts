@@ -4,8 +4,10 @@
  * The engine lists the requests it kept open in the start command; the store holds what the runner persisted.
  *   listed and stored   → restored: already open, no `open` event, replays at or below the stored index dropped
  *   listed, not stored  → closed at the gateway (1000 `ws.meta_not_found_during_restore`)
- *   stored, not listed  → the app gets the socket and then a `close` event (1000 `ws.stale_metadata`), and the entry
- *                         is removed, so app state is cleaned
+ *   stored, not listed  → waits for `hibernation.unlistedGraceMs` (see unlisted.ts): a message for it restores it
+ *                         then; a client close, or the end of the grace (1000 `ws.stale_metadata`, also sent to the
+ *                         gateway), gives the app the socket and then a `close` event, and the entry is removed, so
+ *                         app state is cleaned
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { tunnelSocketControl } from "../tunnel/socket.ts";
 import type { TunnelCore } from "../tunnel/tunnel.ts";
 import { newChannel, type WebSocketMetrics, type WsChannel } from "../tunnel/ws-channel.ts";
 import type { HibernationStore, StoredSocket } from "./store.ts";
+import { type Unlisted, UnlistedSockets } from "./unlisted.ts";
 
 /** What restoring needs from the WebSocket router. */
 export interface RestoreHost {
@@ -37,10 +40,17 @@ type Listed = { gatewayId: ArrayBuffer; requestId: ArrayBuffer };
 export class Restorer {
 	readonly #host: RestoreHost;
 	readonly #expected = new WeakMap<ActorRecord, readonly Listed[]>();
+	readonly #unlisted: UnlistedSockets;
 
 	/** Creates the restorer. */
 	constructor(host: RestoreHost) {
 		this.#host = host;
+		const { config } = host.core.host;
+		this.#unlisted = new UnlistedSockets(
+			config.platform.clock,
+			config.options.hibernation?.unlistedGraceMs ?? 30_000,
+			(unlisted) => void this.#clean(unlisted, 1000, "ws.stale_metadata", true),
+		);
 	}
 
 	/** Remembers the gateway's list for a starting actor. */
@@ -81,8 +91,45 @@ export class Restorer {
 			if (!entry) this.#host.refuse(channel, 1000, "ws.meta_not_found_during_restore");
 			else work.push(this.#restoreOne(channel, entry));
 		}
-		for (const entry of byKey.values()) work.push(this.#cleanStale(actor, entry, store!));
+		for (const entry of byKey.values()) this.#unlisted.add(actor, entry, store!);
 		await Promise.all(work);
+	}
+
+	/**
+	 * A message arrived for a request with no registered socket: if it is a stored socket that was not listed at its
+	 * actor's start, restores it now and returns its channel (still opening: the message waits in `early`).
+	 */
+	resume(key: string): WsChannel | undefined {
+		const unlisted = this.#unlisted.take(key);
+		if (!unlisted) return undefined;
+		this.#host.core.host.log.info(
+			{ actorId: unlisted.actor.actorId, key },
+			"restoring a hibernatable WebSocket the gateway did not list at the actor's start",
+		);
+		const channel = channelOf(unlisted);
+		this.#host.register(channel);
+		void this.#host.attach(channel, storedRequest(unlisted.entry), true).then((attached) => {
+			if (!attached) return;
+			this.#host.metrics.restored++;
+			this.#host.opened(channel, false);
+		});
+		return channel;
+	}
+
+	/** The client closed a request with no registered socket: if it is an unlisted stored socket, it is cleaned up. */
+	closed(key: string, code: number, reason: string): void {
+		const unlisted = this.#unlisted.take(key);
+		if (unlisted) void this.#clean(unlisted, code, reason, false);
+	}
+
+	/** The actor is stopping: its unlisted entries stay stored for its next start to judge. */
+	actorStopped(actor: ActorRecord): void {
+		this.#unlisted.dropActor(actor);
+	}
+
+	/** The runner is shutting down. */
+	shutdown(): void {
+		this.#unlisted.clear();
 	}
 
 	async #restoreOne(channel: WsChannel, entry: StoredSocket): Promise<void> {
@@ -96,21 +143,18 @@ export class Restorer {
 		this.#host.opened(channel, false);
 	}
 
-	async #cleanStale(actor: ActorRecord, entry: StoredSocket, store: HibernationStore): Promise<void> {
+	/** Gives the app the socket and then a `close` event, and removes the entry. */
+	async #clean(unlisted: Unlisted, code: number, reason: string, tellGateway: boolean): Promise<void> {
 		const { core } = this.#host;
-		const channel = newChannel(
-			entry.gatewayId + entry.requestId,
-			actor,
-			actor.actorId,
-			fromHex(entry.gatewayId).buffer as ArrayBuffer,
-			fromHex(entry.requestId).buffer as ArrayBuffer,
-			entry.index,
-		);
-		channel.hibernatable = true;
-		channel.restored = true;
+		const { actor, entry, store } = unlisted;
+		const channel = channelOf(unlisted);
 		try {
 			if (await this.#host.attach(channel, storedRequest(entry), true)) {
-				tunnelSocketControl().closed(channel.socket!, 1000, "ws.stale_metadata", false);
+				// Harmless for a stale request (the gateway drops what it does not know); a live one that stayed quiet
+				// all through the grace is closed cleanly instead of being dropped later as unacknowledged.
+				if (tellGateway)
+					core.reply(channel, { tag: "ToServerWebSocketClose", val: { code, reason, hibernate: false } }, 64);
+				tunnelSocketControl().closed(channel.socket!, code, reason, !tellGateway);
 			}
 			await store.remove(actor.actorId, entry.gatewayId, entry.requestId);
 		} catch (error) {
@@ -123,6 +167,20 @@ export class Restorer {
 			);
 		}
 	}
+}
+
+function channelOf({ actor, entry }: Unlisted): WsChannel {
+	const channel = newChannel(
+		entry.gatewayId + entry.requestId,
+		actor,
+		actor.actorId,
+		fromHex(entry.gatewayId).buffer as ArrayBuffer,
+		fromHex(entry.requestId).buffer as ArrayBuffer,
+		entry.index,
+	);
+	channel.hibernatable = true;
+	channel.restored = true;
+	return channel;
 }
 
 function storedRequest(entry: StoredSocket): Request {

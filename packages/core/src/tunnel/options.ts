@@ -68,6 +68,14 @@ export interface HibernationOptions {
 	 * @default 1000
 	 */
 	resyncHoldMs?: number;
+	/**
+	 * How long a stored socket that the gateway did not list at its actor's start waits for a message before it is
+	 * cleaned up as stale. The engine can start an actor before it has recorded a socket it is about to resume (a drain
+	 * or crash that reschedules the actor at once); the first message or close for such a socket restores it within
+	 * this time. When it ends, the app gets the socket and a `close` event (1000 `ws.stale_metadata`) and the entry is
+	 * removed. @default 30000
+	 */
+	unlistedGraceMs?: number;
 }
 
 /** Tunnel part of the runner options. */

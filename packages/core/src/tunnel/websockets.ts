@@ -131,7 +131,7 @@ export class WebSockets {
 		index: number,
 		message: ToClientWebSocketMessage,
 	): void {
-		const channel = this.#sockets.get(key);
+		const channel = this.#sockets.get(key) ?? this.#restorer.resume(key);
 		if (!channel) {
 			this.#core.host.log.debug({ key, index }, "message for an unknown WebSocket dropped");
 			return;
@@ -162,7 +162,10 @@ export class WebSockets {
 	/** The client closed (or the gateway ended the connection). Not echoed back. */
 	closedByClient(key: string, close: ToClientWebSocketClose): void {
 		const channel = this.#sockets.get(key);
-		if (!channel) return;
+		if (!channel) {
+			this.#restorer.closed(key, close.code ?? 1005, close.reason ?? "");
+			return;
+		}
 		this.#unregister(channel);
 		if (channel.socket) control.closed(channel.socket, close.code ?? 1005, close.reason ?? "", true);
 		this.#forget(channel);
@@ -197,8 +200,14 @@ export class WebSockets {
 		});
 	}
 
+	/** The actor is stopping: stop waiting for its stored sockets that were not listed at its start. */
+	actorStopping(actor: ActorRecord): void {
+		this.#restorer.actorStopped(actor);
+	}
+
 	/** The runner is shutting down; the actors are already stopped, so this only clears leftovers. */
 	shutdown(): void {
+		this.#restorer.shutdown();
 		for (const channel of [...this.#sockets.values()]) {
 			this.#unregister(channel);
 			if (channel.socket && !channel.hibernatable)
