@@ -39,6 +39,10 @@ async function until(child, check, what, timeoutMs = 60_000) {
 
 const seconds = (since) => (performance.now() - since) / 1000;
 
+/** `after - before`, or NaN when the runner could not measure it (a NaN arrives as null through JSON). */
+const grown = (before, after) =>
+	typeof before === "number" && typeof after === "number" ? after - before : Number.NaN;
+
 /** Runner CPU (µs) per message: `count` messages echoed one at a time (ping-pong) on socket `handle`. */
 async function cpuPerEcho(child, engine, handle, count) {
 	const before = await child.call("usage");
@@ -102,8 +106,10 @@ export async function scalePhase(spec, p, log = () => {}) {
 		return {
 			fakeIdleHeapPerActor: (afterActors.heapData - base.heapData) / actors,
 			fakeIdleRssPerActor: (afterActors.rss - base.rss) / actors,
+			fakeIdleYoungPerActor: grown(base.youngGeneration, afterActors.youngGeneration) / actors,
 			fakeHibHeapPerSocket: (afterSockets.heapData - afterActors.heapData) / count,
 			fakeHibRssPerSocket: (afterSockets.rss - afterActors.rss) / count,
+			fakeHibYoungPerSocket: grown(afterActors.youngGeneration, afterSockets.youngGeneration) / count,
 			fakeCpu1Us: cpu1,
 			fakeCpuMidUs: cpuMid,
 			fakeCpuAllUs: cpuAll,
@@ -192,7 +198,7 @@ async function cli() {
 			const f = await scalePhase(spec, p, log);
 			const kib = (bytes) => (bytes / 1024).toFixed(2);
 			log(
-				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB, CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
+				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB (young generation ${kib(f.fakeHibYoungPerSocket)}), CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
 			);
 		} catch (error) {
 			failed++;
