@@ -1,5 +1,6 @@
 /**
- * Persisting the processed index of hibernatable sockets, and acknowledging to the engine only what is persisted.
+ * The store entry of each hibernatable socket, over its whole life: saved when the socket opens, its processed index
+ * persisted (and only then acknowledged to the engine), removed when the socket closes.
  *
  * Three rules make hibernating sockets lose nothing:
  *   1. a socket is stored before the client is told it is open;
@@ -9,7 +10,7 @@
  *
  * @module
  */
-import { describeError, RunnerError } from "../errors.ts";
+import { describeError, isRunnerError, RunnerError } from "../errors.ts";
 import type { KvEntry } from "../kv.ts";
 import type { Clock } from "../platform.ts";
 import { indexAfter } from "../tunnel/ids.ts";
@@ -36,6 +37,52 @@ export class Persistence {
 	/** Creates the helper. */
 	constructor(host: PersistHost) {
 		this.#host = host;
+	}
+
+	/**
+	 * Stores a newly opened hibernatable socket (rule 1: before the client is told it is open). False, after
+	 * reporting the failure, when the store refused it; true also when persistence is off.
+	 */
+	async save(channel: WsChannel, path: string, headers: ReadonlyMap<string, string>): Promise<boolean> {
+		try {
+			await this.#host.store()?.save(channel.actorId, {
+				gatewayId: channel.gatewayHex,
+				requestId: channel.requestHex,
+				path,
+				headers: Object.fromEntries(headers),
+				index: channel.lastIndex,
+			});
+			return true;
+		} catch (error) {
+			this.#host.onError(
+				new RunnerError(
+					"HIBERNATION_ERROR",
+					`storing a hibernatable socket failed: ${describeError(error)}`,
+					{
+						cause: error,
+					},
+				),
+				channel.actorId,
+			);
+			return false;
+		}
+	}
+
+	/** Removes a closed hibernatable socket's entry. */
+	forget(channel: WsChannel): void {
+		this.#host
+			.store()
+			?.remove(channel.actorId, channel.gatewayHex, channel.requestHex)
+			.catch((error: unknown) => {
+				// At shutdown the KV client is closed: the stale entry is removed at the actor's next start instead.
+				if (isRunnerError(error) && error.code === "SHUT_DOWN") return;
+				this.#host.onError(
+					new RunnerError("HIBERNATION_ERROR", `removing a closed socket failed: ${describeError(error)}`, {
+						cause: error,
+					}),
+					channel.actorId,
+				);
+			});
 	}
 
 	/** Schedules a debounced persist of the channel's last processed index, then an ack. */

@@ -87,9 +87,13 @@ export class Restorer {
 			const key = requestKey(gatewayId, requestId);
 			const entry = byKey.get(key);
 			byKey.delete(key);
-			const channel = newChannel(key, actor, actor.actorId, gatewayId, requestId, entry?.index ?? 0);
-			if (!entry) this.#host.refuse(channel, 1000, "ws.meta_not_found_during_restore");
-			else work.push(this.#restoreOne(channel, entry));
+			if (entry) work.push(this.#restoreOne(actor, entry, true).done);
+			else
+				this.#host.refuse(
+					newChannel(key, actor, actor.actorId, gatewayId, requestId, 0),
+					1000,
+					"ws.meta_not_found_during_restore",
+				);
 		}
 		for (const entry of byKey.values()) this.#unlisted.add(actor, entry, store!);
 		await Promise.all(work);
@@ -106,14 +110,8 @@ export class Restorer {
 			{ actorId: unlisted.actor.actorId, key },
 			"restoring a hibernatable WebSocket the gateway did not list at the actor's start",
 		);
-		const channel = channelOf(unlisted);
-		this.#host.register(channel);
-		void this.#host.attach(channel, storedRequest(unlisted.entry), true).then((attached) => {
-			if (!attached) return;
-			this.#host.metrics.restored++;
-			this.#host.opened(channel, false);
-		});
-		return channel;
+		// The gateway is already forwarding this socket, so nothing the handler sends is held.
+		return this.#restoreOne(unlisted.actor, unlisted.entry, false).channel;
 	}
 
 	/** The client closed a request with no registered socket: if it is an unlisted stored socket, it is cleaned up. */
@@ -123,7 +121,7 @@ export class Restorer {
 	}
 
 	/** The actor is stopping: its unlisted entries stay stored for its next start to judge. */
-	actorStopped(actor: ActorRecord): void {
+	forgetUnlisted(actor: ActorRecord): void {
 		this.#unlisted.dropActor(actor);
 	}
 
@@ -132,22 +130,31 @@ export class Restorer {
 		this.#unlisted.clear();
 	}
 
-	async #restoreOne(channel: WsChannel, entry: StoredSocket): Promise<void> {
-		channel.hibernatable = true;
-		channel.restored = true;
+	/**
+	 * Registers the stored socket at once and hands it to the app (already open, no `open` event); `done` settles when
+	 * the app has it. With `hold`, what the handler sends waits until the gateway resumes the connection.
+	 */
+	#restoreOne(
+		actor: ActorRecord,
+		entry: StoredSocket,
+		hold: boolean,
+	): { channel: WsChannel; done: Promise<void> } {
+		const channel = channelOf(actor, entry);
 		this.#host.register(channel);
-		// Already open at the gateway: the handler may send at once; such messages are held until the gateway resumes.
-		this.#host.hold(channel);
-		if (!(await this.#host.attach(channel, storedRequest(entry), true))) return;
-		this.#host.metrics.restored++;
-		this.#host.opened(channel, false);
+		if (hold) this.#host.hold(channel);
+		const done = this.#host.attach(channel, storedRequest(entry), true).then((attached) => {
+			if (!attached) return;
+			this.#host.metrics.restored++;
+			this.#host.opened(channel, false);
+		});
+		return { channel, done };
 	}
 
 	/** Gives the app the socket and then a `close` event, and removes the entry. */
 	async #clean(unlisted: Unlisted, code: number, reason: string, tellGateway: boolean): Promise<void> {
 		const { core } = this.#host;
 		const { actor, entry, store } = unlisted;
-		const channel = channelOf(unlisted);
+		const channel = channelOf(actor, entry);
 		try {
 			if (await this.#host.attach(channel, storedRequest(entry), true)) {
 				// Harmless for a stale request (the gateway drops what it does not know); a live one that stayed quiet
@@ -169,7 +176,8 @@ export class Restorer {
 	}
 }
 
-function channelOf({ actor, entry }: Unlisted): WsChannel {
+/** The channel of a stored socket, marked hibernatable and restored. */
+function channelOf(actor: ActorRecord, entry: StoredSocket): WsChannel {
 	const channel = newChannel(
 		entry.gatewayId + entry.requestId,
 		actor,

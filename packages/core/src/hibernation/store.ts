@@ -125,3 +125,12 @@ export function createKvHibernationStore(kv: KvAccess): HibernationStore {
 		},
 	};
 }
+
+/** The store the `hibernation.store` option asks for: the KV default, a custom one, or undefined (persistence off). */
+export function chooseHibernationStore(
+	option: "kv" | HibernationStore | false | undefined,
+	kv: KvAccess,
+): HibernationStore | undefined {
+	if (option === false) return undefined;
+	return option === undefined || option === "kv" ? createKvHibernationStore(kv) : option;
+}

@@ -121,7 +121,7 @@ export class Tunnel {
 		return {
 			beforeRunning: (actor) => this.#ws.restore(actor),
 			afterStop: async (actor) => {
-				this.#ws.actorStopping(actor);
+				this.#ws.forgetUnlisted(actor);
 				const keys = this.#byActor.get(actor.actorId);
 				if (!keys) return;
 				const pending: Promise<void>[] = [];

@@ -2,9 +2,10 @@
  * Tunnelled WebSockets: open, incoming messages (with index checks for hibernatable sockets), closes from either
  * side, and what happens to sockets when their actor stops.
  *
- * It is longer than most modules because a socket's whole lifecycle (open, restore hooks, closes from either side,
- * actor stop, shutdown) must update one registration, the metrics and the store entry together; the incoming message
- * path is split out into ws-inbound.ts and persistence into hibernation/.
+ * It is longer than most modules because every step of a socket's lifecycle (open, restore hooks, closes from either
+ * side, actor stop, shutdown) must update one registration and the metrics together, and so stays here; what has a
+ * concern of its own is split out: the incoming message path (ws-inbound.ts), the channel state and handler context
+ * (ws-channel.ts), the store entry's life (hibernation/persist.ts) and restoring (hibernation/restore.ts).
  *
  * @module
  */
@@ -14,14 +15,20 @@ import type {
 	ToClientWebSocketOpen,
 } from "@rivetkit/engine-runner-protocol";
 import type { ActorRecord } from "../actor.ts";
-import { describeError, isRunnerError, RunnerError } from "../errors.ts";
+import { withTimeout } from "../actors.ts";
+import { describeError, RunnerError } from "../errors.ts";
 import { Persistence } from "../hibernation/persist.ts";
 import { Restorer } from "../hibernation/restore.ts";
-import { createKvHibernationStore, type HibernationStore } from "../hibernation/store.ts";
-import type { WebSocketContext } from "./options.ts";
+import { chooseHibernationStore, type HibernationStore } from "../hibernation/store.ts";
 import { TunnelWebSocket, tunnelSocketControl } from "./socket.ts";
 import type { TunnelCore } from "./tunnel.ts";
-import { newChannel, type WebSocketMetrics, type WsChannel } from "./ws-channel.ts";
+import {
+	newChannel,
+	newMetrics,
+	socketContext,
+	type WebSocketMetrics,
+	type WsChannel,
+} from "./ws-channel.ts";
 import { commitMode, Inbound } from "./ws-inbound.ts";
 
 const control = tunnelSocketControl();
@@ -29,14 +36,7 @@ const control = tunnelSocketControl();
 /** The WebSocket half of the tunnel. */
 export class WebSockets {
 	/** Counters. */
-	readonly metrics: WebSocketMetrics = {
-		open: 0,
-		hibernatable: 0,
-		restored: 0,
-		replayed: 0,
-		droppedDuplicates: 0,
-		gaps: 0,
-	};
+	readonly metrics: WebSocketMetrics = newMetrics();
 	readonly #core: TunnelCore;
 	readonly #sockets = new Map<string, WsChannel>();
 	readonly #persist: Persistence;
@@ -80,16 +80,13 @@ export class WebSockets {
 		});
 	}
 
-	/** The persistence store in use, or undefined when persistence is off. */
+	/** The persistence store in use (chosen on first use), or undefined when persistence is off. */
 	store(): HibernationStore | undefined {
-		if (this.#store !== null) return this.#store;
-		const option = this.#core.host.config.options.hibernation?.store ?? "kv";
-		this.#store =
-			option === false
-				? undefined
-				: option === "kv"
-					? createKvHibernationStore(this.#core.host.runner)
-					: option;
+		if (this.#store === null)
+			this.#store = chooseHibernationStore(
+				this.#core.host.config.options.hibernation?.store,
+				this.#core.host.runner,
+			);
 		return this.#store;
 	}
 
@@ -180,7 +177,15 @@ export class WebSockets {
 		// Work that the actor's abort signal has just set off gets a few turns to register its commits first.
 		for (let turn = 0; turn < 10; turn++) await Promise.resolve();
 		const pending = [...channel.commits, ...(channel.inflight ? [channel.inflight] : [])];
-		if (pending.length > 0) await this.#settle(Promise.all(pending).then(() => {}));
+		if (pending.length > 0) {
+			const { config } = this.#core.host;
+			await withTimeout(
+				() => Promise.all(pending),
+				config.platform.clock,
+				config.actorStopTimeoutMs,
+				"",
+			).catch(() => {});
+		}
 		this.#unregister(channel);
 		if (!channel.hibernatable) {
 			if (channel.socket) control.closed(channel.socket, 1001, "actor.stopped", false);
@@ -189,20 +194,9 @@ export class WebSockets {
 		}
 	}
 
-	#settle(inflight: Promise<void>): Promise<void> {
-		const { clock } = this.#core.host.config.platform;
-		return new Promise<void>((resolve) => {
-			const cancel = clock.setTimeout(resolve, this.#core.host.config.actorStopTimeoutMs);
-			void inflight.then(() => {
-				cancel();
-				resolve();
-			});
-		});
-	}
-
-	/** The actor is stopping: stop waiting for its stored sockets that were not listed at its start. */
-	actorStopping(actor: ActorRecord): void {
-		this.#restorer.actorStopped(actor);
+	/** The actor has stopped: stop waiting for its stored sockets that were not listed at its start. */
+	forgetUnlisted(actor: ActorRecord): void {
+		this.#restorer.forgetUnlisted(actor);
 	}
 
 	/** The runner is shutting down; the actors are already stopped, so this only clears leftovers. */
@@ -225,7 +219,7 @@ export class WebSockets {
 		const request = new Request(`http://actor${open.path.startsWith("/") ? open.path : `/${open.path}`}`, {
 			headers: [...open.headers],
 		});
-		const context = this.#context(channel, request, false);
+		const context = socketContext(channel, request, false, this.#core.host.runner);
 		try {
 			channel.hibernatable = host.config.options.canHibernate?.(request, context) === true;
 		} catch (error) {
@@ -236,29 +230,8 @@ export class WebSockets {
 			);
 		}
 		if (!(await this.#attach(channel, request, false))) return;
-		const store = channel.hibernatable ? this.store() : undefined;
-		if (store) {
-			try {
-				await store.save(channel.actorId, {
-					gatewayId: channel.gatewayHex,
-					requestId: channel.requestHex,
-					path: open.path,
-					headers: Object.fromEntries(open.headers),
-					index: channel.lastIndex,
-				});
-			} catch (error) {
-				host.onError(
-					new RunnerError(
-						"HIBERNATION_ERROR",
-						`storing a hibernatable socket failed: ${describeError(error)}`,
-						{ cause: error },
-					),
-					"hibernation",
-					channel.actorId,
-				);
-				return this.#refuse(channel, 1011, "runner.hibernation_store_failed");
-			}
-		}
+		if (channel.hibernatable && !(await this.#persist.save(channel, open.path, open.headers)))
+			return this.#refuse(channel, 1011, "runner.hibernation_store_failed");
 		if (this.#sockets.get(channel.key) !== channel) return;
 		this.#core.reply(
 			channel,
@@ -287,7 +260,7 @@ export class WebSockets {
 		);
 		channel.socket = socket;
 		try {
-			await handler(socket, this.#context(channel, request, restored));
+			await handler(socket, socketContext(channel, request, restored, host.runner));
 			return true;
 		} catch (error) {
 			host.onError(
@@ -344,21 +317,6 @@ export class WebSockets {
 		};
 	}
 
-	#context(channel: WsChannel, request: Request, restored: boolean): WebSocketContext {
-		const { host } = this.#core;
-		return {
-			actorId: channel.actorId,
-			generation: channel.actor.generation,
-			gatewayId: channel.gatewayHex,
-			requestId: channel.requestHex,
-			signal: channel.actor.signal,
-			runner: host.runner,
-			request,
-			hibernatable: channel.hibernatable,
-			restored,
-		};
-	}
-
 	#register(channel: WsChannel): void {
 		channel.onOverflow = () => {
 			if (this.#sockets.get(channel.key) !== channel) return;
@@ -398,19 +356,6 @@ export class WebSockets {
 
 	/** Removes a closed hibernatable socket from the store. */
 	#forget(channel: WsChannel): void {
-		if (!channel.hibernatable) return;
-		this.store()
-			?.remove(channel.actorId, channel.gatewayHex, channel.requestHex)
-			.catch((error: unknown) => {
-				// At shutdown the KV client is closed: the stale entry is removed at the actor's next start instead.
-				if (isRunnerError(error) && error.code === "SHUT_DOWN") return;
-				this.#core.host.onError(
-					new RunnerError("HIBERNATION_ERROR", `removing a closed socket failed: ${describeError(error)}`, {
-						cause: error,
-					}),
-					"hibernation",
-					channel.actorId,
-				);
-			});
+		if (channel.hibernatable) this.#persist.forget(channel);
 	}
 }

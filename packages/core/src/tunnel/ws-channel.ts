@@ -6,6 +6,8 @@
 import type { ActorRecord } from "../actor.ts";
 import { toHex } from "../bytes.ts";
 import type { Cancel } from "../platform.ts";
+import type { Runner } from "../runner.ts";
+import type { WebSocketContext } from "./options.ts";
 import type { TunnelWebSocket } from "./socket.ts";
 import type { Channel } from "./tunnel.ts";
 
@@ -100,5 +102,30 @@ export function newChannel(
 		holdTimer: undefined,
 		persistTimer: undefined,
 		persisting: undefined,
+	};
+}
+
+/** Zeroed counters. */
+export function newMetrics(): WebSocketMetrics {
+	return { open: 0, hibernatable: 0, restored: 0, replayed: 0, droppedDuplicates: 0, gaps: 0 };
+}
+
+/** The context handed to `canHibernate` and the `websocket` handler for a channel. */
+export function socketContext(
+	channel: WsChannel,
+	request: Request,
+	restored: boolean,
+	runner: Runner,
+): WebSocketContext {
+	return {
+		actorId: channel.actorId,
+		generation: channel.actor.generation,
+		gatewayId: channel.gatewayHex,
+		requestId: channel.requestHex,
+		signal: channel.actor.signal,
+		runner,
+		request,
+		hibernatable: channel.hibernatable,
+		restored,
 	};
 }
