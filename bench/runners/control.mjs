@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import v8 from "node:v8";
+import { gatewayHttpHeaders } from "../src/gateway-headers.mjs";
 
 const PREFIX = "@@bench ";
 
@@ -84,6 +85,26 @@ export function usage() {
 	};
 }
 
+/** The gateway's headers for the Fetch API cost probe. */
+const GATEWAY_HEADERS = gatewayHttpHeaders("127.0.0.1:6420", "0123456789abcdefghijklmnopqrl00");
+
+/**
+ * CPU (µs) per set of the Fetch API objects one tunnelled request costs a runner whose handler contract is the Fetch
+ * API (ours and the reference): a `Request` with the gateway's headers, the handler's `new Response("ok")`, and its
+ * body read. Measured hot, `count` times in a loop after as many warm-up rounds, in this runtime.
+ */
+async function fetchObjectsCost(count) {
+	const round = async () => {
+		new Request("http://actor/", { method: "GET", headers: GATEWAY_HEADERS });
+		await new Response("ok").arrayBuffer();
+	};
+	for (let i = 0; i < count; i++) await round();
+	const before = process.cpuUsage();
+	for (let i = 0; i < count; i++) await round();
+	const spent = process.cpuUsage(before);
+	return (spent.user + spent.system) / count;
+}
+
 /** Runs a full garbage collection where the runtime allows it (node/deno `--expose-gc`, `Bun.gc`). */
 async function collect() {
 	const bun = globalThis.Bun;
@@ -96,7 +117,8 @@ async function collect() {
 
 /**
  * Serves the driver's commands: `usage`, `gc` (collect, then usage), `snapshot` (collect, then write a V8 heap
- * snapshot and answer its path; Node only) and `exit` (shut the runner down, then exit).
+ * snapshot and answer its path; Node only), `fetchObjects` (CPU per request of the Fetch API objects, see
+ * {@link fetchObjectsCost}) and `exit` (shut the runner down, then exit).
  * @param {{ stats(): Record<string, number>, shutdown(): Promise<void> }} runner
  */
 export function serveControl(runner) {
@@ -117,7 +139,8 @@ export function serveControl(runner) {
 			} else if (cmd === "snapshot") {
 				await collect();
 				emit({ id, file: resolve(v8.writeHeapSnapshot()) });
-			} else if (cmd === "exit") {
+			} else if (cmd === "fetchObjects") emit({ id, us: await fetchObjectsCost(5000) });
+			else if (cmd === "exit") {
 				await Promise.race([runner.shutdown(), new Promise((resolve) => setTimeout(resolve, 3000))]);
 				emit({ id });
 				process.exit(0);

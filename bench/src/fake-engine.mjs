@@ -9,7 +9,9 @@
  * - starts actors (`CommandStartActor`, generation 0, checkpoint index 0, as the real engine does) and waits for each
  *   to be reported running; a sleep or stop intent gets a `CommandStopActor`;
  * - opens hibernatable WebSockets on an actor and waits for each `ToServerWebSocketOpen`, closes them, and echoes a
- *   message on one (`fake-sockets.mjs`).
+ *   message on one (`fake-sockets.mjs`);
+ * - sends tunnelled HTTP requests and waits for each `ToServerResponseStart` (`fake-http.mjs`), with a gateway id of
+ *   their own.
  *
  * There is no HTTP API: everything is driven over the runner's socket. Any other HTTP request gets a 404 and is
  * recorded in `unexpectedHttp`.
@@ -19,6 +21,8 @@
 import { createServer } from "node:http";
 import { decodeToServer, encodeToClient } from "@rivetkit/engine-runner-protocol";
 import { WebSocketServer } from "ws";
+import { startRunner } from "./child.mjs";
+import { FakeRequests } from "./fake-http.mjs";
 import { FakeKv } from "./fake-kv.mjs";
 import { deferred, engineId, FakeSockets, within } from "./fake-sockets.mjs";
 
@@ -79,6 +83,22 @@ export async function startFakeEngine() {
 	};
 }
 
+/**
+ * Runs `fn(child, engine, fake)` with a new fake engine and a new runner process (`spec`, see `child.mjs`) on it;
+ * always stops both.
+ */
+export async function withFakeEngine(spec, runnerName, fn) {
+	const fake = await startFakeEngine();
+	let child;
+	try {
+		child = await startRunner(spec, { endpoint: fake.endpoint, runnerName, totalSlots: 100_000 });
+		return await fn(child, await fake.runner(), fake);
+	} finally {
+		await child?.stop();
+		await fake.stop();
+	}
+}
+
 /** The engine's end of one runner connection. */
 export class FakeRunner {
 	/** Resolves once the runner's init has been answered. */
@@ -87,6 +107,8 @@ export class FakeRunner {
 	name = "";
 	/** The runner's client WebSockets: `open`, `close`, `echo`. */
 	sockets;
+	/** The runner's tunnelled HTTP requests: `request`, `load`. */
+	requests;
 	#ws;
 	#kv;
 	#init = deferred();
@@ -102,6 +124,7 @@ export class FakeRunner {
 		this.#kv = kv;
 		this.ready = this.#init.promise;
 		this.sockets = new FakeSockets((message) => this.#send(message), host);
+		this.requests = new FakeRequests((message) => this.#send(message), host);
 		ws.binaryType = "arraybuffer";
 		ws.on("message", (data, isBinary) => {
 			if (!isBinary) return;
@@ -117,6 +140,7 @@ export class FakeRunner {
 			this.#init.reject(gone);
 			for (const actor of this.#actors.values()) actor.running.reject(gone);
 			this.sockets.failAll(gone);
+			this.requests.failAll(gone);
 		});
 		this.#init.promise.catch(() => {});
 	}
@@ -188,7 +212,8 @@ export class FakeRunner {
 				break;
 			}
 			case "ToServerTunnelMessage":
-				this.sockets.handle(message.val);
+				if (this.requests.owns(message.val.messageId)) this.requests.handle(message.val);
+				else this.sockets.handle(message.val);
 				break;
 			// ToServerPong, ToServerAckCommands, ToServerStopping: nothing to do.
 		}

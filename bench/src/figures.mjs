@@ -1,7 +1,8 @@
 /**
  * The figures of the report, in table order. `{N}` and `{A}` in a label stand for the many-socket and idle-actor sizes
  * measured against the real engine, `{FN}`, `{FA}` and `{FC}` for the full-scale sizes measured against the protocol fake
- * engine (`scale.mjs`).
+ * engine (`scale.mjs`), `{FH}` and `{FG}` for the requests in flight and the gap between paced requests of the HTTP
+ * figures measured against it (`http-cpu.mjs`).
  *
  * @module
  */
@@ -71,4 +72,16 @@ export const FIGURES = [
 	lower("fakeCpuAllUs", "Runner CPU per WS message, {FN} sockets open (protocol fake engine)", "µs"),
 	lower("fakeCpuMidRatio", "… {FC} sockets ÷ 1 socket (protocol fake engine)", "×"),
 	lower("fakeCpuAllRatio", "… {FN} sockets ÷ 1 socket (protocol fake engine)", "×"),
+	lower("fakeHttpCpuUs", "Runner CPU per HTTP request, {FH} in flight (protocol fake engine)", "µs"),
+	lower(
+		"fetchObjectsUs",
+		"… of which the Fetch API objects of one request (a Request with the gateway's headers, a Response, its body read; measured hot in the runner's runtime; none for the floor)",
+		"µs",
+	),
+	lower("fakeHttpOwnCpuUs", "… the rest: the runner's own work, codec and socket included", "µs"),
+	lower(
+		"fakeHttpPacedCpuUs",
+		"Runner CPU per HTTP request, one at a time every {FG} ms (protocol fake engine)",
+		"µs",
+	),
 ];

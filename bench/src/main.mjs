@@ -186,6 +186,9 @@ function describe(figures, phase) {
 			"fakeCpu1Us",
 			"fakeCpuMidUs",
 			"fakeCpuAllUs",
+			"fakeHttpCpuUs",
+			"fetchObjectsUs",
+			"fakeHttpPacedCpuUs",
 		],
 	}[phase];
 	return pick.map((key) => `${key}=${Math.round(figures[key] * 10) / 10}`).join(" ");

@@ -52,6 +52,14 @@ export function loadParams(env = process.env) {
 		scaleCpuSockets: quick ? 200 : 1000,
 		/** Messages echoed (one at a time) per CPU measurement of the full-scale phase: the fake answers fast. */
 		scaleFakeMessages: quick ? 300 : 2000,
+		/**
+		 * Runner CPU per tunnelled HTTP request against the protocol fake engine (`http-cpu.mjs`): requests sent
+		 * `fakeHttpInFlight` at a time, then one at a time `fakeHttpGapMs` apart; each after as many warm-up requests.
+		 */
+		fakeHttpRequests: quick ? 1000 : 5000,
+		fakeHttpInFlight: 8,
+		fakeHttpPacedRequests: quick ? 150 : 500,
+		fakeHttpGapMs: 4,
 		scaleWarmActors: 50,
 		scaleWarmSockets: 100,
 		/** Socket opens sent to the runner before waiting for all of them to be answered. */
@@ -61,7 +69,7 @@ export function loadParams(env = process.env) {
 		 * sessions then get what is left, and their sizes shrink (down to 200 sockets and 30 actors) to fit, using the
 		 * socket-open and actor-create rates seen in the light sessions.
 		 */
-		budgetS: int("BENCH_BUDGET_S", quick ? 240 : 450),
+		budgetS: int("BENCH_BUDGET_S", quick ? 240 : 400),
 	};
 }
 

@@ -9,6 +9,7 @@
  */
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { RUNNERS_UNDER_TEST, startRunner } from "./child.mjs";
 import { startBenchEngine } from "./engine.mjs";
 import { closeAll, echoLoad, httpLoad, openSockets } from "./load.mjs";
@@ -125,7 +126,8 @@ async function main() {
 	for (const line of summary.inclusive) console.log(line);
 }
 
-main().catch((error) => {
-	console.error(error);
-	process.exitCode = 1;
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href)
+	main().catch((error) => {
+		console.error(error);
+		process.exitCode = 1;
+	});

@@ -41,7 +41,9 @@ function labelOf(figure, p) {
 		.replaceAll("{A}", String(p.idleActors))
 		.replaceAll("{FN}", String(p.scaleSockets))
 		.replaceAll("{FA}", String(p.scaleActors))
-		.replaceAll("{FC}", String(p.scaleCpuSockets));
+		.replaceAll("{FC}", String(p.scaleCpuSockets))
+		.replaceAll("{FH}", String(p.fakeHttpInFlight))
+		.replaceAll("{FG}", String(p.fakeHttpGapMs));
 }
 
 /**
@@ -65,6 +67,11 @@ export function targets(summary, p) {
 		});
 	add("CPU per HTTP request ≤ ⅓ of the reference (Node)", ratio(ours.httpCpuUs, ref.httpCpuUs), 1 / 3);
 	add("CPU per HTTP request within 2× of the floor (Node)", ratio(ours.httpCpuUs, floor.httpCpuUs), 2);
+	add(
+		`CPU per HTTP request beyond the Fetch API objects within 2× of the floor (Node, protocol fake engine, ${p.fakeHttpInFlight} in flight)`,
+		ratio(ours.fakeHttpOwnCpuUs, floor.fakeHttpCpuUs),
+		2,
+	);
 	add("CPU per WS message ≤ ⅓ of the reference (Node)", ratio(ours.wsCpuUs, ref.wsCpuUs), 1 / 3);
 	add("CPU per WS message within 2× of the floor (Node)", ratio(ours.wsCpuUs, floor.wsCpuUs), 2);
 	add(
@@ -207,6 +214,7 @@ export function renderReport(input) {
 		`- Idle actors: ${p.idleActors} actors created (${p.createConcurrency} creates in flight) and started on the runner; growth of heap and RSS after GC over the baseline.`,
 		`- **Scaled down** from 1,000 idle actors and 10,000 hibernatable sockets to ${p.idleActors} and ${p.manySockets}${p.scaledToBudget ? " (shrunk further to fit the time budget, from the engine rates seen in this run)" : ""}: on a 2-core machine the engine creates about 4 actors/s and opens 20–80 client WebSockets/s, and ours writes each hibernatable socket to the actor's KV before answering the open, so the full sizes take several minutes per runner. \`BENCH_IDLE_ACTORS=1000 BENCH_SOCKETS=10000 BENCH_BUDGET_S=3600 npm run bench\` runs them.`,
 		`- **Memory at full scale, protocol fake engine**: the real engine cannot create actors or open sockets fast enough here to reach ${p.scaleActors} idle actors and ${p.scaleSockets} hibernatable sockets per runner, so those sizes are measured against a small fake engine in the bench process (\`src/fake-engine.mjs\`) that speaks runner protocol v7 through \`@rivetkit/engine-runner-protocol\`: it answers the runner's init, pings, KV requests (in memory) and events as the engine does, starts actors with \`CommandStartActor\` and opens hibernatable sockets on one actor with \`ToClientWebSocketOpen\` (the headers the real gateway forwards, random request ids), ${p.scaleOpenBatch} at a time, each answered by the runner (ours writes each one to the actor's KV first). After a warm-up of ${p.scaleWarmActors} actors and ${p.scaleWarmSockets} sockets: GC baseline, ${p.scaleActors} actors started, GC (per actor); one probe socket echoes ${p.scaleFakeMessages} messages one at a time (ping-pong) alone, again with ${p.scaleCpuSockets} sockets open on the actor and again with all ${p.scaleSockets} open (runner CPU per message at each size); GC after the ${p.scaleSockets} are open (per socket); then one message is echoed and acknowledged on the first and the last socket. The memory targets above are judged on these figures.`,
+		`- **HTTP CPU, protocol fake engine**: the same fake sends tunnelled \`GET /\` requests the way the real gateway does (\`ToClientRequestStart\` with the headers Node's fetch sends through it, the whole body, a random request id) and waits for each \`ToServerResponseStart\`; it answers at once and competes for no CPU while the runner works. ${p.fakeHttpRequests} requests ${p.fakeHttpInFlight} at a time (frames arrive together: the runner's work per request, with little cost per wake-up), after as many warm-up requests, then ${p.fakeHttpPacedRequests} one at a time ${p.fakeHttpGapMs} ms apart after 100 more (each request wakes the process alone, as at the real engine's rate of about a hundred a second, so every step runs on cold caches and costs several times more), in a runner process of its own. For the runners whose handler contract is the Fetch API (ours, the reference), the same process then times 5,000 rounds of the Fetch API objects one request needs (a \`Request\` with those headers, \`new Response("ok")\`, its body read) in a loop: the share of the in-flight figure no runner that hands its handler a \`Request\` and takes a \`Response\` can avoid; the rest is the runner's own work.`,
 		`- Memory: heap used after a full GC, minus the V8 spaces that hold compiled code (Node, Deno; Bun reports its whole JSC heap), after a warm-up of 10 actors / 20 sockets, is the primary figure. At these sizes it is still only good to a few KiB per actor, and Bun's JSC heap is not comparable byte for byte with V8's. An RSS delta is dominated by how the allocator keeps or returns pages and can even be negative; at full scale it includes V8's young generation, which grows (from 1 to 32 MiB on Node 20) when many objects survive its scavenges, as when thousands of sockets are set up at once, whatever the runner retains; that growth is shown on its own line under each full-scale RSS figure. For the Node runners, a second short pass in a new process counts the heap data per idle actor exactly: the bytes of every object that grew between V8 heap snapshots taken before and after the ${p.scaleActors} actors start (\`src/heap-diff.mjs\` lists them by kind); the idle-actor heap target is judged on it.`,
 		"- Hibernation: ours persists each hibernatable socket in the actor's KV (default store, debounced index, acknowledged after persisting); the reference app keeps the metadata in process memory and acknowledges every message at once; the floor acknowledges at once and persists nothing.",
 		"",

@@ -10,7 +10,8 @@
  *     on the actor, and again with all `scaleSockets` open: runner CPU per message at each size
  *   → `scaleSockets` hibernatable sockets opened on one actor → GC: heap and RSS per open socket
  *   → one message echoed (and acknowledged) on the first and the last socket, to prove they are live;
- *   then, for Node runners, a second short pass in a new process: heap snapshots around `scaleActors` idle actors.
+ *   then, for Node runners, a second short pass in a new process: heap snapshots around `scaleActors` idle actors;
+ *   and a last pass in a new process: runner CPU per tunnelled HTTP request (`http-cpu.mjs`).
  *
  * `node bench/src/scale.mjs [runnerId…]` runs only this phase (all runners by default) and prints the figures;
  * `BENCH_SCALE_ACTORS` and `BENCH_SCALE_SOCKETS` set the sizes.
@@ -20,9 +21,10 @@
 
 import { rmSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { delay, RUNNERS_UNDER_TEST, startRunner } from "./child.mjs";
-import { startFakeEngine } from "./fake-engine.mjs";
+import { delay, RUNNERS_UNDER_TEST } from "./child.mjs";
+import { withFakeEngine } from "./fake-engine.mjs";
 import { heapGrowth } from "./heap-diff.mjs";
+import { httpCpuPhase } from "./http-cpu.mjs";
 import { loadParams } from "./params.mjs";
 
 /** Polls the runner's `usage` until `check(usage)` holds. */
@@ -120,21 +122,9 @@ export async function scalePhase(spec, p, log = () => {}) {
 		};
 	});
 	figures.fakeIdleDataPerActor = spec.runtime === "node" ? await idleDataPerActor(spec, p, log) : Number.NaN;
+	Object.assign(figures, await httpCpuPhase(spec, p));
 	figures.fakePhaseS = seconds(started);
 	return figures;
-}
-
-/** Runs `fn(child, engine, fake)` with a new fake engine and a new runner process on it; always stops both. */
-async function withFakeEngine(spec, runnerName, fn) {
-	const fake = await startFakeEngine();
-	let child;
-	try {
-		child = await startRunner(spec, { endpoint: fake.endpoint, runnerName, totalSlots: 100_000 });
-		return await fn(child, await fake.runner(), fake);
-	} finally {
-		await child?.stop();
-		await fake.stop();
-	}
 }
 
 /** Warm-up: the start, open, message and close paths run (and are compiled) before the baseline. */
@@ -198,7 +188,7 @@ async function cli() {
 			const f = await scalePhase(spec, p, log);
 			const kib = (bytes) => (bytes / 1024).toFixed(2);
 			log(
-				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB (young generation ${kib(f.fakeHibYoungPerSocket)}), CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets} (${f.fakePhaseS.toFixed(1)} s)`,
+				`${spec.id}: data/actor ${f.fakeIdleDataPerActor.toFixed(0)} B, heap/actor ${kib(f.fakeIdleHeapPerActor)} KiB, RSS/actor ${kib(f.fakeIdleRssPerActor)} KiB, heap/socket ${kib(f.fakeHibHeapPerSocket)} KiB, RSS/socket ${kib(f.fakeHibRssPerSocket)} KiB (young generation ${kib(f.fakeHibYoungPerSocket)}), CPU/message ${f.fakeCpu1Us.toFixed(0)} µs with 1 socket, ${f.fakeCpuMidUs.toFixed(0)} µs with ${p.scaleCpuSockets}, ${f.fakeCpuAllUs.toFixed(0)} µs with ${p.scaleSockets}; CPU/HTTP request ${f.fakeHttpCpuUs.toFixed(0)} µs with ${p.fakeHttpInFlight} in flight (Fetch API objects ${f.fetchObjectsUs.toFixed(0)} µs), ${f.fakeHttpPacedCpuUs.toFixed(0)} µs one at a time (${f.fakePhaseS.toFixed(1)} s)`,
 			);
 		} catch (error) {
 			failed++;
