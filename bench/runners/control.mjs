@@ -51,9 +51,11 @@ function codeBytes() {
 }
 
 /**
- * Bytes V8 has committed for its young generation. V8 grows it (up to 32 MiB on Node 20) when many objects survive
- * its scavenges, as when thousands of sockets or actors are set up at once, and keeps it: an RSS growth that depends
- * on the allocation rate, not on what the runner retains. NaN where the runtime has no V8 heap (Bun).
+ * Bytes of V8's young generation that are in memory (its pages the process has touched, which is what RSS counts; a
+ * page committed but never used is not resident). V8 grows the young generation (up to 32 MiB on Node 20) when many
+ * objects survive its scavenges, as when thousands of sockets or actors are set up at once, and keeps it: an RSS
+ * growth that depends on the allocation rate, not on what the runner retains. NaN where the runtime has no V8 heap
+ * (Bun).
  */
 function youngGenerationBytes() {
 	if (globalThis.Bun) return Number.NaN;
@@ -61,7 +63,7 @@ function youngGenerationBytes() {
 		let bytes = 0;
 		for (const space of v8.getHeapSpaceStatistics())
 			if (space.space_name === "new_space" || space.space_name === "new_large_object_space")
-				bytes += space.space_size;
+				bytes += space.physical_space_size;
 		return bytes;
 	} catch {
 		return Number.NaN;

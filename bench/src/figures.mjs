@@ -58,7 +58,12 @@ export const FIGURES = [
 		KIB,
 	),
 	lower("fakeIdleRssPerActor", "RSS per idle actor ({FA} actors, protocol fake engine)", "KiB", KIB),
-	lower("fakeIdleYoungPerActor", "… of which V8's young generation grew (Node, Deno)", "KiB", KIB),
+	lower(
+		"fakeIdleYoungPerActor",
+		"… of which V8's young generation (its resident pages) grew (Node, Deno)",
+		"KiB",
+		KIB,
+	),
 	lower(
 		"fakeHibHeapPerSocket",
 		"Heap used per open hibernatable socket ({FN}, protocol fake engine), compiled code excluded",
@@ -66,7 +71,12 @@ export const FIGURES = [
 		KIB,
 	),
 	lower("fakeHibRssPerSocket", "RSS per open hibernatable socket ({FN}, protocol fake engine)", "KiB", KIB),
-	lower("fakeHibYoungPerSocket", "… of which V8's young generation grew (Node, Deno)", "KiB", KIB),
+	lower(
+		"fakeHibYoungPerSocket",
+		"… of which V8's young generation (its resident pages) grew (Node, Deno)",
+		"KiB",
+		KIB,
+	),
 	lower("fakeCpu1Us", "Runner CPU per WS message, 1 socket open (protocol fake engine)", "µs"),
 	lower("fakeCpuMidUs", "Runner CPU per WS message, {FC} sockets open (protocol fake engine)", "µs"),
 	lower("fakeCpuAllUs", "Runner CPU per WS message, {FN} sockets open (protocol fake engine)", "µs"),

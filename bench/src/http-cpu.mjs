@@ -3,8 +3,9 @@
  * competes for no CPU while the runner works, unlike the real engine on a 2-core machine. Two figures per runner, in a
  * runner process of its own:
  *
- * - **in flight**: `fakeHttpRequests` requests, `fakeHttpInFlight` at a time, after as many of warm-up: frames arrive
- *   together, so this is the runner's work per request with little per-wake-up cost;
+ * - **in flight**: `fakeHttpRequests` requests, `fakeHttpInFlight` at a time, after as many of warm-up, three times
+ *   (the median is the figure): frames arrive together, so this is the runner's work per request with little
+ *   per-wake-up cost;
  * - **paced**: `fakeHttpPacedRequests` requests one at a time, `fakeHttpGapMs` apart, after 100 such requests of
  *   warm-up (the code is compiled by then): each request wakes the process on its own, as at the real engine's rate
  *   of about a hundred requests a second, so caches and the CPU are cold again each time and every step costs several
@@ -18,6 +19,7 @@
  * @module
  */
 import { withFakeEngine } from "./fake-engine.mjs";
+import { median } from "./stats.mjs";
 
 /**
  * The HTTP CPU figures of one runner.
@@ -43,7 +45,9 @@ export function httpCpuPhase(spec, p) {
 			}
 		};
 		await inFlight();
-		const fakeHttpCpuUs = await cpu(p.fakeHttpRequests, inFlight);
+		const rounds = [];
+		for (let i = 0; i < 3; i++) rounds.push(await cpu(p.fakeHttpRequests, inFlight));
+		const fakeHttpCpuUs = median(rounds);
 		await paced(100);
 		const fakeHttpPacedCpuUs = await cpu(p.fakeHttpPacedRequests, paced);
 		const fetchObjectsUs = spec.id === "floor" ? 0 : (await child.call("fetchObjects", 60_000)).us;

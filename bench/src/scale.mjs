@@ -45,8 +45,14 @@ const seconds = (since) => (performance.now() - since) / 1000;
 const grown = (before, after) =>
 	typeof before === "number" && typeof after === "number" ? after - before : Number.NaN;
 
-/** Runner CPU (µs) per message: `count` messages echoed one at a time (ping-pong) on socket `handle`. */
+/**
+ * Runner CPU (µs) per message: `count` messages echoed one at a time (ping-pong) on socket `handle`, after a quarter
+ * as many unmeasured ones. The warm-up matters after the sockets are opened and collected: V8 drops the compiled code
+ * of functions idle through several full GCs, and opening thousands of sockets changes what the echo path's code was
+ * optimised for, so the first messages after that pay for compiling it again, which is not a cost of open sockets.
+ */
 async function cpuPerEcho(child, engine, handle, count) {
+	for (let i = 0; i < count / 4; i++) await engine.sockets.echo(handle, { waitForAck: false });
 	const before = await child.call("usage");
 	for (let i = 0; i < count; i++) await engine.sockets.echo(handle, { waitForAck: false });
 	const after = await child.call("usage");
