@@ -50,7 +50,8 @@ export function loadParams(env = process.env) {
 		scaleSockets: int("BENCH_SCALE_SOCKETS", quick ? 2000 : 10_000),
 		/** Sockets open during the middle per-message CPU measurement of the full-scale phase. */
 		scaleCpuSockets: quick ? 200 : 1000,
-		/** Messages echoed (one at a time) per CPU measurement of the full-scale phase: the fake answers fast. */
+		/** Messages echoed (one at a time) per round of each CPU measurement of the full-scale phase (three rounds after
+		 * half as many of warm-up): the fake answers fast. */
 		scaleFakeMessages: quick ? 300 : 2000,
 		/**
 		 * Runner CPU per tunnelled HTTP request against the protocol fake engine (`http-cpu.mjs`): requests sent
@@ -69,7 +70,7 @@ export function loadParams(env = process.env) {
 		 * sessions then get what is left, and their sizes shrink (down to 200 sockets and 30 actors) to fit, using the
 		 * socket-open and actor-create rates seen in the light sessions.
 		 */
-		budgetS: int("BENCH_BUDGET_S", quick ? 240 : 400),
+		budgetS: int("BENCH_BUDGET_S", quick ? 240 : 380),
 	};
 }
 

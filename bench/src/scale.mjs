@@ -26,6 +26,7 @@ import { withFakeEngine } from "./fake-engine.mjs";
 import { heapGrowth } from "./heap-diff.mjs";
 import { httpCpuPhase } from "./http-cpu.mjs";
 import { loadParams } from "./params.mjs";
+import { median } from "./stats.mjs";
 
 /** Polls the runner's `usage` until `check(usage)` holds. */
 async function until(child, check, what, timeoutMs = 60_000) {
@@ -46,17 +47,25 @@ const grown = (before, after) =>
 	typeof before === "number" && typeof after === "number" ? after - before : Number.NaN;
 
 /**
- * Runner CPU (µs) per message: `count` messages echoed one at a time (ping-pong) on socket `handle`, after a quarter
- * as many unmeasured ones. The warm-up matters after the sockets are opened and collected: V8 drops the compiled code
- * of functions idle through several full GCs, and opening thousands of sockets changes what the echo path's code was
- * optimised for, so the first messages after that pay for compiling it again, which is not a cost of open sockets.
+ * Runner CPU (µs) per message: the median of three rounds of `count` messages echoed one at a time (ping-pong) on
+ * socket `handle`, after half as many unmeasured ones. The warm-up matters after the sockets are opened and
+ * collected: V8 drops the compiled code of functions idle through several full GCs, and opening thousands of sockets
+ * changes what the echo path's code was optimised for, so the first messages after that pay for compiling it again,
+ * which is not a cost of open sockets. Three rounds, because one round moves by a quarter on this shared machine.
  */
 async function cpuPerEcho(child, engine, handle, count) {
-	for (let i = 0; i < count / 4; i++) await engine.sockets.echo(handle, { waitForAck: false });
-	const before = await child.call("usage");
-	for (let i = 0; i < count; i++) await engine.sockets.echo(handle, { waitForAck: false });
-	const after = await child.call("usage");
-	return (after.user + after.system - (before.user + before.system)) / count;
+	const echo = async (n) => {
+		for (let i = 0; i < n; i++) await engine.sockets.echo(handle, { waitForAck: false });
+	};
+	await echo(count / 2);
+	const rounds = [];
+	for (let round = 0; round < 3; round++) {
+		const before = await child.call("usage");
+		await echo(count);
+		const after = await child.call("usage");
+		rounds.push((after.user + after.system - (before.user + before.system)) / count);
+	}
+	return median(rounds);
 }
 
 /**
