@@ -5,15 +5,8 @@
  * @module
  */
 import { FIGURES } from "./figures.mjs";
-import { summarize } from "./stats.mjs";
-
-/** A number with a sensible number of decimals. */
-export function fmt(value) {
-	if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-	const abs = Math.abs(value);
-	const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
-	return value.toFixed(digits);
-}
+import { limitsSection } from "./limits.mjs";
+import { fmt, summarize } from "./stats.mjs";
 
 /**
  * Medians and spreads per runner and figure.
@@ -211,6 +204,7 @@ export function renderReport(input) {
 	for (const t of targets(summary, p))
 		row([t.target, t.measured, t.met === null ? "n/a" : t.met ? "yes" : "**no**"]);
 	lines.push("");
+	lines.push(...limitsSection(summary, p));
 	lines.push("## Workload", "");
 	lines.push(
 		`- HTTP: \`GET /\` through \`/gateway/{actorId}/\` with Node's fetch (keep-alive), ${p.httpConcurrency} in flight, ${p.httpWarmup} warm-up + ${p.httpRequests} measured requests; the handler answers \`ok\`.`,

@@ -1,5 +1,5 @@
 /**
- * Summaries of repeated measurements.
+ * Summaries of repeated measurements, and how the report prints a number.
  *
  * @module
  */
@@ -20,4 +20,12 @@ export function summarize(values) {
 	const finite = values.filter((v) => typeof v === "number" && Number.isFinite(v));
 	if (finite.length === 0) return null;
 	return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite), n: finite.length };
+}
+
+/** A number with a sensible number of decimals; "—" when there is none. */
+export function fmt(value) {
+	if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+	const abs = Math.abs(value);
+	const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+	return value.toFixed(digits);
 }
