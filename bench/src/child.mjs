@@ -165,6 +165,14 @@ export async function startRunner(spec, options) {
 	};
 }
 
+/** Runner CPU (µs, user + system, read inside the runner) spent while `work()` runs. */
+export async function cpuDuring(child, work) {
+	const before = await child.call("usage");
+	await work();
+	const after = await child.call("usage");
+	return after.user + after.system - (before.user + before.system);
+}
+
 /** Resolves after `ms`. */
 export function delay(ms) {
 	return new Promise((resolve) => setTimeout(resolve, ms));

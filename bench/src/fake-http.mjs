@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { randomBytes, randomInt } from "node:crypto";
-import { deferred, engineId, within } from "./fake-sockets.mjs";
+import { randomBytes } from "node:crypto";
+import { deferred, engineId, newRequestId, within } from "./fake-sockets.mjs";
 import { gatewayHttpHeaders } from "./gateway-headers.mjs";
 
 /** The tunnelled HTTP requests of one runner connection. */
@@ -51,11 +51,7 @@ export class FakeRequests {
 
 	/** Sends one GET request; resolves with the response status. */
 	request(actorId, path, timeoutMs = 30_000) {
-		let handle;
-		do handle = randomInt(1, 2 ** 32);
-		while (this.#pending.has(handle));
-		const requestId = new ArrayBuffer(4);
-		new DataView(requestId).setUint32(0, handle);
+		const { handle, requestId } = newRequestId(this.#pending);
 		const answered = deferred();
 		this.#pending.set(handle, answered);
 		const val = { actorId, method: "GET", path, headers: this.#headers(), body: null, stream: false };

@@ -29,6 +29,19 @@ export function within(promise, ms, what) {
 	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A gateway request id: a random u32 not in `taken` (anything with `has`), as the 4 bytes the protocol carries.
+ * @returns {{ handle: number, requestId: ArrayBuffer }}
+ */
+export function newRequestId(taken) {
+	let handle;
+	do handle = randomInt(1, 2 ** 32);
+	while (taken.has(handle));
+	const requestId = new ArrayBuffer(4);
+	new DataView(requestId).setUint32(0, handle);
+	return { handle, requestId };
+}
+
 /** A promise with its resolve and reject. */
 export function deferred() {
 	let resolve;
@@ -69,12 +82,8 @@ export class FakeSockets {
 			const wave = [];
 			for (let i = 0; i < batch && handles.length < count; i++) {
 				// Random and never reused, like the gateway's request ids.
-				let handle;
-				do handle = randomInt(1, 2 ** 32);
-				while (this.#used.has(handle));
+				const { handle, requestId } = newRequestId(this.#used);
 				this.#used.add(handle);
-				const requestId = new ArrayBuffer(4);
-				new DataView(requestId).setUint32(0, handle);
 				const socket = { actorId, requestId, opened: deferred(), index: 0, echoes: [], acked: -1 };
 				this.#sockets.set(handle, socket);
 				handles.push(handle);

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { cpuDuring, delay } from "./child.mjs";
 import { withFakeEngine } from "./fake-engine.mjs";
 import { median } from "./stats.mjs";
 
@@ -31,17 +32,12 @@ import { median } from "./stats.mjs";
 export function httpCpuPhase(spec, p) {
 	return withFakeEngine(spec, `http-${spec.id}`, async (child, engine) => {
 		const [actor] = await engine.startActors(1);
-		const cpu = async (requests, send) => {
-			const before = await child.call("usage");
-			await send();
-			const after = await child.call("usage");
-			return (after.user + after.system - (before.user + before.system)) / requests;
-		};
+		const cpu = async (requests, send) => (await cpuDuring(child, send)) / requests;
 		const inFlight = () => engine.requests.load(actor, "/", p.fakeHttpRequests, p.fakeHttpInFlight);
 		const paced = async (count = p.fakeHttpPacedRequests) => {
 			for (let i = 0; i < count; i++) {
 				await engine.requests.request(actor, "/");
-				await new Promise((resolve) => setTimeout(resolve, p.fakeHttpGapMs));
+				await delay(p.fakeHttpGapMs);
 			}
 		};
 		await inFlight();

@@ -55,7 +55,8 @@ export function loadParams(env = process.env) {
 		scaleFakeMessages: quick ? 300 : 2000,
 		/**
 		 * Runner CPU per tunnelled HTTP request against the protocol fake engine (`http-cpu.mjs`): requests sent
-		 * `fakeHttpInFlight` at a time, then one at a time `fakeHttpGapMs` apart; each after as many warm-up requests.
+		 * `fakeHttpInFlight` at a time (three rounds, after as many warm-up requests), then `fakeHttpPacedRequests`
+		 * one at a time, `fakeHttpGapMs` apart (after 100 warm-up requests).
 		 */
 		fakeHttpRequests: quick ? 1000 : 5000,
 		fakeHttpInFlight: 8,

@@ -21,7 +21,7 @@
 
 import { rmSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { delay, RUNNERS_UNDER_TEST } from "./child.mjs";
+import { cpuDuring, delay, RUNNERS_UNDER_TEST } from "./child.mjs";
 import { withFakeEngine } from "./fake-engine.mjs";
 import { heapGrowth } from "./heap-diff.mjs";
 import { httpCpuPhase } from "./http-cpu.mjs";
@@ -59,12 +59,7 @@ async function cpuPerEcho(child, engine, handle, count) {
 	};
 	await echo(count / 2);
 	const rounds = [];
-	for (let round = 0; round < 3; round++) {
-		const before = await child.call("usage");
-		await echo(count);
-		const after = await child.call("usage");
-		rounds.push((after.user + after.system - (before.user + before.system)) / count);
-	}
+	for (let round = 0; round < 3; round++) rounds.push((await cpuDuring(child, () => echo(count))) / count);
 	return median(rounds);
 }
 
